@@ -1,0 +1,136 @@
+"""The one exception family of turnalign.
+
+Every error a user can cause (a missing or undecodable file, an empty transcript, a bad
+option, a transcript that does not fit the audio) is a ``ToolkitError``. The CLI turns
+each into a one-line message and a documented exit code; anything else is a bug and is
+allowed to crash.
+
+Hierarchy::
+
+    ToolkitError                      exit code 2 unless stated
+    ├── InputError
+    │   ├── AudioDecodeError(path, reason)
+    │   ├── TranscriptParseError(path, reason, line)
+    │   ├── EmptyTranscriptError(path)
+    │   └── ManifestError(path, reason, line)
+    ├── UsageError(message)          a bad option or combination of options
+    │   └── UnknownFormatError(fmt, known)
+    ├── EngineUnavailableError(name, reason)
+    ├── ModelNotFoundError(name, reason)
+    ├── OutputError(path, reason)
+    └── AlignmentFailedError(coverage, min_coverage)     exit code 3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BATCH_FAILURES = 1
+EXIT_BAD_INPUT = 2
+EXIT_POOR_FIT = 3
+EXIT_INTERRUPTED = 130
+
+
+class ToolkitError(Exception):
+    """Root of every error turnalign raises on purpose."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+
+class InputError(ToolkitError):
+    """An input file is missing, unreadable or unusable."""
+
+
+class AudioDecodeError(InputError):
+    """The audio file is missing or cannot be decoded into samples."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot read audio '{self.path}': {reason}")
+
+
+class TranscriptParseError(InputError):
+    """The transcript file cannot be read or parsed."""
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"cannot read transcript '{self.path}'{where}: {reason}")
+
+
+class EmptyTranscriptError(InputError):
+    """The transcript holds no words to align."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        super().__init__(f"transcript '{self.path}' has no words to align")
+
+
+class ManifestError(InputError):
+    """A batch manifest cannot be read."""
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"cannot read manifest '{self.path}'{where}: {reason}")
+
+
+class UsageError(ToolkitError):
+    """A bad option value or combination of options."""
+
+
+class UnknownFormatError(UsageError):
+    """An output or input format name that turnalign does not know."""
+
+    def __init__(self, fmt: str, known: Iterable[str]) -> None:
+        self.fmt = fmt
+        self.known = tuple(known)
+        super().__init__(f"unknown format '{fmt}'; choose from {', '.join(self.known)}")
+
+
+class EngineUnavailableError(ToolkitError):
+    """The requested engine's library is not installed or cannot start."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"engine '{name}' is unavailable: {reason}")
+
+
+class ModelNotFoundError(ToolkitError):
+    """The requested Whisper model cannot be found or loaded."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"cannot load model '{name}': {reason}")
+
+
+class OutputError(ToolkitError):
+    """An output file or folder cannot be written."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write '{self.path}': {reason}")
+
+
+class AlignmentFailedError(ToolkitError):
+    """The transcript does not fit the audio (coverage below the required minimum)."""
+
+    exit_code = EXIT_POOR_FIT
+
+    def __init__(self, coverage: float, min_coverage: float) -> None:
+        self.coverage = coverage
+        self.min_coverage = min_coverage
+        super().__init__(
+            f"transcript does not fit the audio: {coverage:.0%} of its words were heard, "
+            f"below --min-coverage {min_coverage:.0%} (wrong file or wrong language?)"
+        )

@@ -1,0 +1,343 @@
+"""The result model: one frozen tree that flows from the aligner to every writer.
+
+``Result -> Turn -> Word``, plus ``Mismatch`` and ``Correction``. All times are seconds
+from the start of the audio (``float``), or ``None`` where the audio has no such word.
+Dicts exist only at the JSON edge, in ``Result.to_dict`` / ``Result.from_dict``; the
+dict form is the "turnalign/1" contract documented in the README. Later work may add
+fields, never rename or drop them. This module does no I/O and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+SCHEMA = "turnalign/1"
+
+WordStatus = Literal["matched", "substituted", "interpolated", "not_found"]
+TurnStatus = Literal["aligned", "not_found"]
+MismatchKind = Literal["not_in_audio", "not_in_transcript", "substitution"]
+WORD_STATUSES: tuple[str, ...] = ("matched", "substituted", "interpolated", "not_found")
+TIMED_WORD_STATUSES: frozenset[str] = frozenset({"matched", "substituted", "interpolated"})
+
+# Tolerance when checking that times stay in bounds: decoders and engines round.
+_TIME_EPS_S = 1e-3
+
+
+def _check_span(start: float | None, end: float | None, what: str) -> None:
+    if (start is None) != (end is None):
+        raise ValueError(f"{what}: start and end must both be set or both be None")
+    if start is not None and end is not None:
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise ValueError(f"{what}: times must be finite, got {start}, {end}")
+        if start < -_TIME_EPS_S or end < start - _TIME_EPS_S:
+            raise ValueError(f"{what}: need 0 <= start <= end, got {start:.3f}, {end:.3f}")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One whitespace-separated token of the user's transcript, as written.
+
+    ``start``/``end`` in seconds; ``None`` when ``status`` is ``not_found``.
+    ``heard`` is what the engine heard there (for ``substituted`` words).
+    ``confidence`` is 0-1, from match quality and the engine's probability.
+    """
+
+    text: str
+    start: float | None
+    end: float | None
+    status: WordStatus
+    confidence: float = 0.0
+    heard: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in WORD_STATUSES:
+            raise ValueError(f"unknown word status {self.status!r}")
+        _check_span(self.start, self.end, f"word {self.text!r}")
+        if (self.start is None) != (self.status == "not_found"):
+            raise ValueError(f"word {self.text!r}: status {self.status} with start {self.start}")
+
+    @property
+    def timed(self) -> bool:
+        return self.start is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One speaker turn of the user's transcript, in transcript order.
+
+    ``start``/``end`` (seconds) span the turn's timed words; both are ``None`` when the
+    turn's words were not found in the audio (``status == "not_found"``).
+    ``original_time`` is a timestamp the input transcript carried (kept, not trusted).
+    ``coverage`` is the share of the turn's words that were heard (matched or substituted).
+    """
+
+    index: int
+    speaker: str
+    text: str
+    start: float | None
+    end: float | None
+    status: TurnStatus
+    words: tuple[Word, ...]
+    confidence: float = 0.0
+    coverage: float = 0.0
+    original_time: float | None = None
+    suspect: bool = False
+
+    def __post_init__(self) -> None:
+        _check_span(self.start, self.end, f"turn {self.index}")
+        if (self.start is None) != (self.status == "not_found"):
+            raise ValueError(f"turn {self.index}: status {self.status} with start {self.start}")
+        timed = [w for w in self.words if w.start is not None and w.end is not None]
+        if timed and self.start is not None and self.end is not None:
+            first, last = timed[0].start, timed[-1].end
+            assert first is not None and last is not None
+            if first < self.start - _TIME_EPS_S or last > self.end + _TIME_EPS_S:
+                raise ValueError(f"turn {self.index}: words run outside the turn's span")
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A place where transcript and audio disagree.
+
+    ``not_in_audio``: transcript text that was not heard (``turn`` set, times ``None``
+    unless the place in the audio is known). ``not_in_transcript``: speech heard that no
+    transcript turn covers (``turn`` is ``None``, times set, ``text`` is what was heard).
+    ``substitution``: a transcript word heard as another (``heard``).
+    """
+
+    kind: MismatchKind
+    turn: int | None
+    text: str
+    start: float | None
+    end: float | None
+    heard: str | None = None
+    confidence: float = 0.0
+    word_start: int | None = None
+    word_count: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One change the corrected transcript makes, with its provenance."""
+
+    kind: Literal["remove_words", "remove_turn", "replace_word"]
+    turn: int
+    word_start: int
+    word_count: int
+    before: str
+    after: str
+    reason: str
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    path: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptInfo:
+    path: str
+    format: str
+    front_matter: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineInfo:
+    name: str
+    model: str
+    device: str
+    compute_type: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """File-level fit of the transcript to the audio, all in 0-1."""
+
+    coverage: float
+    confidence: float
+    score: float
+    turns_aligned: int
+    turns_not_found: int
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """An aligned transcript: every turn and word with a time or an honest ``not_found``."""
+
+    audio: AudioInfo
+    transcript: TranscriptInfo
+    engine: EngineInfo
+    turns: tuple[Turn, ...]
+    mismatches: tuple[Mismatch, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+    quality: Quality | None = None
+    refine: str = "none"
+    schema: str = SCHEMA
+
+    def __post_init__(self) -> None:
+        for i, turn in enumerate(self.turns):
+            if turn.index != i:
+                raise ValueError(f"turn {i} carries index {turn.index}")
+            if turn.end is not None and turn.end > self.audio.duration + _TIME_EPS_S:
+                raise ValueError(
+                    f"turn {i} ends at {turn.end:.3f}s, past the audio ({self.audio.duration:.3f}s)"
+                )
+
+    def with_turns(self, turns: tuple[Turn, ...], **changes: Any) -> Result:
+        """Return a copy with new turns (and any other field changes)."""
+        return replace(self, turns=turns, **changes)
+
+    # -- JSON edge ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The "turnalign/1" JSON form (see README)."""
+        return {
+            "schema": self.schema,
+            "audio": {"path": self.audio.path, "duration": _r(self.audio.duration)},
+            "transcript": {
+                "path": self.transcript.path,
+                "format": self.transcript.format,
+                "front_matter": self.transcript.front_matter,
+            },
+            "engine": {
+                "name": self.engine.name,
+                "model": self.engine.model,
+                "device": self.engine.device,
+                "compute_type": self.engine.compute_type,
+                "language": self.engine.language,
+            },
+            "refine": self.refine,
+            "quality": None
+            if self.quality is None
+            else {
+                "coverage": _r(self.quality.coverage),
+                "confidence": _r(self.quality.confidence),
+                "score": _r(self.quality.score),
+                "turns_aligned": self.quality.turns_aligned,
+                "turns_not_found": self.quality.turns_not_found,
+            },
+            "turns": [_turn_to_dict(t) for t in self.turns],
+            "mismatches": [_mismatch_to_dict(m) for m in self.mismatches],
+            "corrections": [_correction_to_dict(c) for c in self.corrections],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Read the "turnalign/1" JSON form; raises ``ValueError`` on a malformed tree."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} result (schema={data.get('schema')!r})")
+        q = data.get("quality")
+        return cls(
+            audio=AudioInfo(str(data["audio"]["path"]), float(data["audio"]["duration"])),
+            transcript=TranscriptInfo(**data["transcript"]),
+            engine=EngineInfo(**data["engine"]),
+            turns=tuple(_turn_from_dict(t) for t in data["turns"]),
+            mismatches=tuple(Mismatch(**m) for m in data.get("mismatches", [])),
+            corrections=tuple(Correction(**c) for c in data.get("corrections", [])),
+            quality=None if q is None else Quality(**q),
+            refine=str(data.get("refine", "none")),
+        )
+
+
+def _r(x: float | None, ndigits: int = 3) -> float | None:
+    return None if x is None else round(float(x), ndigits)
+
+
+def _turn_to_dict(t: Turn) -> dict[str, Any]:
+    return {
+        "index": t.index,
+        "speaker": t.speaker,
+        "text": t.text,
+        "start": _r(t.start),
+        "end": _r(t.end),
+        "status": t.status,
+        "confidence": _r(t.confidence),
+        "coverage": _r(t.coverage),
+        "original_time": _r(t.original_time),
+        "suspect": t.suspect,
+        "words": [
+            {
+                "text": w.text,
+                "start": _r(w.start),
+                "end": _r(w.end),
+                "status": w.status,
+                "confidence": _r(w.confidence),
+                "heard": w.heard,
+            }
+            for w in t.words
+        ],
+    }
+
+
+def _turn_from_dict(d: dict[str, Any]) -> Turn:
+    words = tuple(
+        Word(
+            text=w["text"],
+            start=w["start"],
+            end=w["end"],
+            status=w["status"],
+            confidence=float(w.get("confidence") or 0.0),
+            heard=w.get("heard"),
+        )
+        for w in d["words"]
+    )
+    return Turn(
+        index=int(d["index"]),
+        speaker=d["speaker"],
+        text=d["text"],
+        start=d["start"],
+        end=d["end"],
+        status=d["status"],
+        words=words,
+        confidence=float(d.get("confidence") or 0.0),
+        coverage=float(d.get("coverage") or 0.0),
+        original_time=d.get("original_time"),
+        suspect=bool(d.get("suspect", False)),
+    )
+
+
+def _mismatch_to_dict(m: Mismatch) -> dict[str, Any]:
+    return {
+        "kind": m.kind,
+        "turn": m.turn,
+        "text": m.text,
+        "start": _r(m.start),
+        "end": _r(m.end),
+        "heard": m.heard,
+        "confidence": _r(m.confidence),
+        "word_start": m.word_start,
+        "word_count": m.word_count,
+        "reason": m.reason,
+    }
+
+
+def _correction_to_dict(c: Correction) -> dict[str, Any]:
+    return {
+        "kind": c.kind,
+        "turn": c.turn,
+        "word_start": c.word_start,
+        "word_count": c.word_count,
+        "before": c.before,
+        "after": c.after,
+        "reason": c.reason,
+        "confidence": _r(c.confidence),
+    }
+
+
+__all__ = [
+    "SCHEMA",
+    "AudioInfo",
+    "Correction",
+    "EngineInfo",
+    "Mismatch",
+    "Quality",
+    "Result",
+    "TranscriptInfo",
+    "Turn",
+    "Word",
+]
