@@ -1,0 +1,18 @@
+"""The signal side of turnalign: decode files into 16 kHz mono samples, find speech, plan windows.
+
+Deals in samples and seconds only and never imports ``align``. Importing this package loads
+PyAV and numpy but not faster-whisper: ``audio.vad`` imports it on first use.
+"""
+
+from .decode import SAMPLE_RATE, AudioBlock, Signal, iter_blocks, load, probe_duration_s
+from .errors import AudioError
+
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioBlock",
+    "AudioError",
+    "Signal",
+    "iter_blocks",
+    "load",
+    "probe_duration_s",
+]
