@@ -1,0 +1,89 @@
+"""What every Whisper engine gives the aligner: timed words, nothing engine-specific.
+
+Engines take 16 kHz mono float32 samples (never a path: ``align/`` does not decode
+files) and return ``Heard``: the words the model heard with absolute times in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from align.model import EngineInfo
+
+Device = Literal["cpu", "cuda", "auto"]
+ProgressFn = Callable[[float, float], None]
+"""``on_progress(done_s, total_s)``: seconds of audio processed so far, of the total."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeardWord:
+    """One word the engine heard. Times in seconds from the start of the audio."""
+
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """The engine's timed words over a stretch of audio, in time order."""
+
+    words: tuple[HeardWord, ...]
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """How to run an engine.
+
+    ``model``: ``tiny.en`` (bundled, offline), ``base`` (bundled, offline), a local
+    CTranslate2 model folder, or any name the engine's own loader knows (downloads).
+    ``compute_type``: CTranslate2 compute type (``default`` picks int8 on CPU,
+    float16 on CUDA). ``cpu_threads``: 0 lets the engine choose. ``vad_filter``: skip
+    what Silero VAD calls non-speech before decoding. Off by default: on quiet
+    speakers (-40 dBFS) it drops whole turns (seen on the bundled example).
+    """
+
+    model: str = "tiny.en"
+    device: Device = "auto"
+    compute_type: str = "default"
+    language: str | None = None
+    beam_size: int = 1
+    cpu_threads: int = 0
+    batch_size: int = 8
+    vad_filter: bool = False
+
+    def __post_init__(self) -> None:
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be cpu, cuda or auto, not {self.device!r}")
+        if self.beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+class Engine(Protocol):
+    """A loaded Whisper model. Load once, call many times."""
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        offset_s: float = 0.0,
+        language: str | None = None,
+        prompt: str | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> Heard:
+        """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words.
+
+        Times in the result are ``offset_s`` + seconds into ``samples``.
+        """
+        ...

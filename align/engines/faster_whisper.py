@@ -1,0 +1,152 @@
+"""The default engine: faster-whisper (CTranslate2), on CPU or CUDA, with word timestamps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
+from align.engines.models import resolve_model_dir
+from align.errors import EngineUnavailableError, ModelNotFoundError
+from align.model import EngineInfo
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+ENGINE_NAME = "faster-whisper"
+# Each window is decoded on its own (no conditioning on the previous window's text):
+# a transcript is known, so the decoder gains little from context and it stops one
+# hallucinated stretch from derailing the rest of the file.
+_CONDITION_ON_PREVIOUS_TEXT = False
+
+
+def _resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except (ImportError, RuntimeError):
+        return "cpu"
+
+
+def _default_compute_type(device: str) -> str:
+    return "float16" if device == "cuda" else "int8"
+
+
+class FasterWhisperEngine:
+    """A loaded faster-whisper model. Build with ``load_engine``."""
+
+    def __init__(self, model: Any, info: EngineInfo, opts: EngineOptions, english_only: bool):
+        self._model = model
+        self._info = info
+        self._opts = opts
+        self._english_only = english_only
+
+    @property
+    def info(self) -> EngineInfo:
+        return self._info
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        offset_s: float = 0.0,
+        language: str | None = None,
+        prompt: str | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> Heard:
+        """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words."""
+        lang = language or self._opts.language or ("en" if self._english_only else None)
+        total_s = len(samples) / SAMPLE_RATE
+        segments, info = self._model.transcribe(
+            samples.astype(np.float32, copy=False),
+            language=lang,
+            beam_size=self._opts.beam_size,
+            word_timestamps=True,
+            condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
+            initial_prompt=prompt,
+            vad_filter=self._opts.vad_filter,
+        )
+        words: list[HeardWord] = []
+        for seg in segments:  # work happens while iterating
+            for w in seg.words or ():
+                text = w.word.strip()
+                if not text:
+                    continue
+                start = offset_s + max(0.0, float(w.start))
+                end = offset_s + min(total_s, max(float(w.end), float(w.start)))
+                words.append(HeardWord(text, start, max(start, end), float(w.probability)))
+            if on_progress is not None:
+                on_progress(min(total_s, float(seg.end)), total_s)
+        if on_progress is not None:
+            on_progress(total_s, total_s)
+        return Heard(tuple(words), info.language or lang or "")
+
+
+def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
+    """Load a faster-whisper model once; reuse the engine for many files.
+
+    Raises:
+        EngineUnavailableError: faster-whisper is not installed or the device is unusable.
+        ModelNotFoundError: the model cannot be found or loaded.
+    """
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as e:
+        raise EngineUnavailableError(ENGINE_NAME, "pip install faster-whisper") from e
+    device = _resolve_device(opts.device)
+    compute_type = opts.compute_type
+    if compute_type == "default":
+        compute_type = _default_compute_type(device)
+    local = resolve_model_dir(opts.model)
+    source = str(local) if local is not None else opts.model
+    try:
+        model = WhisperModel(
+            source,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=opts.cpu_threads,
+            local_files_only=local is not None,
+        )
+    except ValueError as e:  # unknown compute type or model size
+        raise ModelNotFoundError(opts.model, str(e).splitlines()[0]) from e
+    except RuntimeError as e:  # CUDA missing, corrupt model.bin, ...
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "cuda" in msg.lower():
+            raise EngineUnavailableError(ENGINE_NAME, f"device {device}: {msg}") from e
+        raise ModelNotFoundError(opts.model, msg) from e
+    except OSError as e:  # download failed (offline) or files missing
+        raise ModelNotFoundError(
+            opts.model,
+            "not bundled and could not be downloaded (offline?); "
+            "use tiny.en, base, or a local model folder",
+        ) from e
+    english_only = _is_english_only(local, opts.model)
+    info = EngineInfo(
+        name=ENGINE_NAME,
+        model=opts.model,
+        device=device,
+        compute_type=compute_type,
+        language=opts.language or ("en" if english_only else "auto"),
+    )
+    return FasterWhisperEngine(model, info, opts, english_only)
+
+
+def _is_english_only(local: Path | None, name: str) -> bool:
+    if name.endswith(".en"):
+        return True
+    if local is not None:
+        import json
+
+        try:
+            config = json.loads((local / "config.json").read_text())
+        except (OSError, ValueError):
+            return False
+        langs = config.get("lang_ids") or []
+        return len(langs) <= 1
+    return False
