@@ -1,0 +1,307 @@
+"""The ``turnalign`` command line: ``align``, ``eval``, ``batch``, ``export``.
+
+Strings become typed options here and nowhere else. Every ``ToolkitError`` becomes a
+one-line message on stderr and its exit code (README, "Exit codes"); ``--debug`` shows
+the traceback instead. Anything else is a bug and is allowed to crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from align import __version__
+from align.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    AlignmentFailedError,
+    ToolkitError,
+    UsageError,
+)
+
+log = logging.getLogger("turnalign")
+
+DEFAULT_FORMATS = "json,srt"
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine")
+    g.add_argument(
+        "--engine", default="faster-whisper", choices=["faster-whisper", "openai-whisper"]
+    )
+    g.add_argument(
+        "--model",
+        default="tiny.en",
+        help="tiny.en (bundled), base (bundled), a local model folder, or any "
+        "name the engine downloads (default: tiny.en)",
+    )
+    g.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
+    g.add_argument(
+        "--compute-type",
+        default="default",
+        help="CTranslate2 compute type, e.g. int8, float16, float32 (default: int8 on "
+        "CPU, float16 on CUDA)",
+    )
+    g.add_argument("--language", default=None, help="language code, e.g. en (default: detect)")
+    g.add_argument("--beam-size", type=int, default=1)
+    g.add_argument("--threads", type=int, default=0, help="CPU threads (0: engine default)")
+    g.add_argument(
+        "--vad",
+        action="store_true",
+        help="skip what Silero VAD calls silence before decoding (faster; can drop quiet speech)",
+    )
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("-o", "--output-dir", default=".", help="folder for the outputs (default: .)")
+    g.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        help=f"comma list of output formats (default: {DEFAULT_FORMATS})",
+    )
+    g.add_argument("--max-chars", type=int, default=42, help="subtitle characters per line")
+    g.add_argument("--max-lines", type=int, default=2, help="subtitle lines per cue")
+    g.add_argument("--max-cue-s", type=float, default=6.0, help="longest subtitle cue, seconds")
+    g.add_argument(
+        "--no-speaker-prefix", action="store_true", help="leave speaker names out of subtitles"
+    )
+    g.add_argument(
+        "--fix-words",
+        action="store_true",
+        help="the corrected transcript also applies confident word substitutions",
+    )
+
+
+def _add_align_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--transcript-format",
+        default=None,
+        choices=["speaker_block", "speaker_inline", "timestamped", "plain"],
+        help="force the transcript format (default: detect)",
+    )
+    p.add_argument(
+        "--refine",
+        default=None,
+        choices=["none", "fast", "full"],
+        help="boundary refinement after alignment (default: fast)",
+    )
+    p.add_argument(
+        "--no-rerun", action="store_true", help="do not re-listen to stretches the engine skipped"
+    )
+    p.add_argument(
+        "--min-coverage",
+        type=float,
+        default=None,
+        help="exit 3 when less than this share (0-1) of the transcript is heard",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="turnalign",
+        description="Put time on transcripts: align speaker turns and words to audio.",
+    )
+    parser.add_argument("--version", action="version", version=f"turnalign {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("align", help="align one transcript to one audio file")
+    p.add_argument("audio", help="audio or video file (any format PyAV decodes)")
+    p.add_argument("transcript", help="transcript file (text, with or without speaker labels)")
+    _add_align_args(p)
+    _add_engine_args(p)
+    _add_output_args(p)
+
+    p = sub.add_parser("eval", help="score a result JSON against a reference")
+    p.add_argument("result", help="a turnalign result .json")
+    p.add_argument("reference", help="truth JSON, TextGrid, CTM, RTTM or words JSON")
+    p.add_argument(
+        "--reference-format",
+        default="auto",
+        choices=["auto", "truth_json", "textgrid", "ctm", "rttm", "words_json"],
+    )
+    p.add_argument(
+        "--turn-map",
+        default="auto",
+        choices=["auto", "noisy", "order", "text", "time"],
+        help="how result turns map to reference turns (default: auto)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see README, "Exit codes")."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+        return int(e.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "align": _cmd_align,
+        "eval": _cmd_eval,
+    }
+    try:
+        return handlers[args.command](args)
+    except ToolkitError as e:
+        if args.debug:
+            raise
+        print(f"turnalign: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("turnalign: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _parse_formats(text: str) -> list[str]:
+    from align.writers import get_writer
+
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    if not names:
+        raise UsageError("--format needs at least one format")
+    for name in names:
+        get_writer(name)  # raises UnknownFormatError before any work starts
+    return list(dict.fromkeys(names))
+
+
+def _writer_options(args: argparse.Namespace) -> Any:
+    from align.writers import WriterOptions
+    from align.writers.options import SubtitleOptions
+
+    try:
+        return WriterOptions(
+            subtitle=SubtitleOptions(
+                max_chars_per_line=args.max_chars,
+                max_lines=args.max_lines,
+                max_cue_s=args.max_cue_s,
+                speaker_prefix=not args.no_speaker_prefix,
+            ),
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+
+
+def align_options(args: argparse.Namespace) -> Any:
+    """Typed ``AlignOptions`` from parsed arguments (shared by ``align`` and ``batch``)."""
+    from align.engines.base import EngineOptions
+    from align.pipeline import AlignOptions
+
+    try:
+        engine = EngineOptions(
+            model=args.model,
+            device=args.device,
+            compute_type=args.compute_type,
+            language=args.language,
+            beam_size=args.beam_size,
+            cpu_threads=args.threads,
+            vad_filter=args.vad,
+        )
+        return AlignOptions(
+            engine_name=args.engine,
+            engine=engine,
+            transcript_format=args.transcript_format,
+            rerun_gaps=not args.no_rerun,
+            refine=args.refine or _default_refine(),
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+
+
+def _default_refine() -> str:
+    from align.refine import DEFAULT_MODE
+
+    return DEFAULT_MODE
+
+
+def _progress(
+    quiet: bool,
+) -> tuple[AbstractContextManager[Any], Callable[[float, float], None] | None]:
+    if quiet or not sys.stderr.isatty():
+        return nullcontext(), None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("transcribing"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=None,
+    )
+    task = progress.add_task("transcribing", total=1.0)
+
+    def update(done_s: float, total_s: float) -> None:
+        progress.update(task, completed=done_s, total=max(total_s, 1e-9))
+
+    return progress, update
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    from align.pipeline import align_file
+    from align.report import summary_lines
+    from align.writers import write_outputs
+
+    formats = _parse_formats(args.format)
+    wopts = _writer_options(args)
+    opts = align_options(args)
+    if args.min_coverage is not None and not 0.0 <= args.min_coverage <= 1.0:
+        raise UsageError(f"--min-coverage must be between 0 and 1, got {args.min_coverage}")
+    _check_inputs(args.audio, args.transcript)
+    outdir = Path(args.output_dir)
+    bar, on_progress = _progress(args.quiet)
+    with bar:
+        result = align_file(args.audio, args.transcript, opts, on_progress=on_progress)
+    stem = Path(args.transcript).stem
+    written = write_outputs(result, formats, outdir, stem, wopts)
+    if not args.quiet:
+        for line in summary_lines(result):
+            print(line, file=sys.stderr)
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+    q = result.quality
+    if args.min_coverage is not None and q is not None and q.coverage < args.min_coverage:
+        raise AlignmentFailedError(q.coverage, args.min_coverage)
+    return EXIT_OK
+
+
+def _check_inputs(audio_path: str, transcript_path: str) -> None:
+    """Fail fast, before the model loads, on inputs that cannot work."""
+    from align.transcript import read_transcript
+
+    read_transcript(transcript_path)  # raises on missing/empty/binary
+    from align.pipeline import _probe
+
+    _probe(audio_path)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from align.evaluate import EvalOptions, evaluate, format_text, read_reference, read_result
+
+    result = read_result(args.result)
+    ref = read_reference(args.reference, args.reference_format)
+    try:
+        eval_opts = EvalOptions(turn_map=args.turn_map)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    report = evaluate(result, ref, eval_opts)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_text(report))
+    return EXIT_OK

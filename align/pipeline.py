@@ -1,0 +1,314 @@
+"""The whole path for one file: audio + transcript -> ``Result``.
+
+``align_file`` reads the transcript, streams the audio through the engine in bounded
+windows (memory does not grow with the file), matches the transcript onto the heard
+words, re-listens to stretches the engine skipped, assigns times, and optionally
+refines boundaries. Each stage lives in its own module; this one only wires them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+import audio
+from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
+from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
+from align.match import MatchOptions, match_units
+from align.model import AudioInfo, Quality, Result, TranscriptInfo
+from align.normalize import normalize_token
+from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
+from align.transcript import Transcript, TranscriptFormat, read_transcript
+
+log = logging.getLogger(__name__)
+
+EngineName = Literal["faster-whisper", "openai-whisper"]
+RefineMode = Literal["none", "fast", "full"]
+SAMPLE_RATE = 16000
+# Where to cut between windows: the quietest 100 ms in the window's last seconds, so a
+# cut rarely lands inside a word.
+_CUT_SEARCH_S = 8.0
+_CUT_FRAME_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class AlignOptions:
+    """Everything that shapes one alignment run.
+
+    ``window_s``: audio is decoded and transcribed this many seconds at a time.
+    ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
+    transcript words went unheard though the audio has room for them.
+    """
+
+    engine_name: EngineName = "faster-whisper"
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    match: MatchOptions = field(default_factory=MatchOptions)
+    timing: TimingOptions = field(default_factory=TimingOptions)
+    transcript_format: TranscriptFormat | None = None
+    window_s: float = 300.0
+    rerun_gaps: bool = True
+    rerun_min_words: int = 4
+    rerun_min_s: float = 2.0
+    refine: RefineMode = "none"
+
+    def __post_init__(self) -> None:
+        if self.window_s < 30.0:
+            raise ValueError(f"window_s must be >= 30, got {self.window_s}")
+        if self.refine not in ("none", "fast", "full"):
+            raise ValueError(f"refine must be none, fast or full, not {self.refine!r}")
+
+
+def load_engine(name: EngineName, opts: EngineOptions) -> Engine:
+    """Load the named engine (faster-whisper by default)."""
+    if name == "faster-whisper":
+        from align.engines import faster_whisper
+
+        return faster_whisper.load_engine(opts)
+    if name == "openai-whisper":
+        try:
+            from align.engines import openai_whisper
+        except ImportError as e:
+            raise EngineUnavailableError(name, "pip install 'turnalign[torch]'") from e
+        return openai_whisper.load_engine(opts)
+    raise UsageError(f"unknown engine '{name}'; choose faster-whisper or openai-whisper")
+
+
+def align_file(
+    audio_path: str | Path,
+    transcript_path: str | Path,
+    opts: AlignOptions = AlignOptions(),
+    engine: Engine | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """Align one transcript file to one audio file.
+
+    Raises:
+        ToolkitError: bad input (see ``align.errors``).
+    """
+    transcript = read_transcript(transcript_path, opts.transcript_format)
+    duration_s = _probe(audio_path)
+    if engine is None:
+        engine = load_engine(opts.engine_name, opts.engine)
+    heard = transcribe_file(audio_path, engine, opts.window_s, on_progress)
+    return align_heard(transcript, heard, audio_path, duration_s, engine, opts)
+
+
+def _probe(path: str | Path) -> float:
+    try:
+        return audio.probe_duration_s(path)
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+
+
+def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(offset_s, samples)`` windows of about ``window_s``, cut at quiet points."""
+    target = int(window_s * SAMPLE_RATE)
+    buf: list[np.ndarray] = []
+    buf_len = 0
+    offset = 0
+    try:
+        for block in audio.iter_blocks(path):
+            buf.append(block.samples)
+            buf_len += len(block.samples)
+            while buf_len >= target + int(_CUT_SEARCH_S * SAMPLE_RATE):
+                joined = np.concatenate(buf)
+                cut = _quiet_cut(joined, target)
+                yield offset / SAMPLE_RATE, joined[:cut]
+                offset += cut
+                buf, buf_len = [joined[cut:]], len(joined) - cut
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+    if buf_len:
+        yield offset / SAMPLE_RATE, np.concatenate(buf)
+
+
+def _quiet_cut(samples: np.ndarray, target: int) -> int:
+    frame = int(_CUT_FRAME_S * SAMPLE_RATE)
+    lo = max(frame, target - int(_CUT_SEARCH_S * SAMPLE_RATE))
+    seg = samples[lo:target]
+    n = len(seg) // frame
+    if n == 0:
+        return target
+    energy = (seg[: n * frame].reshape(n, frame) ** 2).mean(axis=1)  # shape: (n,)
+    return lo + int(np.argmin(energy)) * frame + frame // 2
+
+
+def transcribe_file(
+    path: str | Path, engine: Engine, window_s: float, on_progress: ProgressFn | None = None
+) -> Heard:
+    """Run the engine over the whole file, one bounded window at a time."""
+    total_s = _probe(path)
+    words: list[HeardWord] = []
+    language = ""
+    for offset_s, samples in iter_windows(path, window_s):
+
+        def progress(done: float, _total: float, base: float = offset_s) -> None:
+            if on_progress is not None:
+                on_progress(min(total_s, base + done), total_s)
+
+        part = engine.transcribe(samples, offset_s=offset_s, on_progress=progress)
+        words.extend(part.words)
+        language = language or part.language
+    return Heard(tuple(words), language)
+
+
+def _flatten(transcript: Transcript) -> tuple[list[TokenSlot], list[str]]:
+    slots: list[TokenSlot] = []
+    units: list[str] = []
+    for t, turn in enumerate(transcript.turns):
+        for w, token in enumerate(turn.tokens):
+            u = normalize_token(token)
+            slots.append(TokenSlot(turn=t, word=w, text=token, units=u, unit_start=len(units)))
+            units.extend(u)
+    return slots, units
+
+
+def _heard_units(heard: Heard) -> tuple[list[str], list[int]]:
+    units: list[str] = []
+    owner: list[int] = []
+    for h, w in enumerate(heard.words):
+        for u in normalize_token(w.text):
+            units.append(u)
+            owner.append(h)
+    return units, owner
+
+
+def match_and_time(
+    transcript: Transcript, heard: Heard, duration_s: float, opts: AlignOptions
+) -> TimedTranscript:
+    """Match transcript units onto heard units and assign times (pure, no audio)."""
+    slots, t_units = _flatten(transcript)
+    h_units, owner = _heard_units(heard)
+    pairs = match_units(t_units, h_units, opts.match)
+    return assign_times(
+        [t.speaker for t in transcript.turns],
+        [t.text for t in transcript.turns],
+        slots,
+        heard.words,
+        owner,
+        pairs,
+        duration_s,
+        opts.timing,
+        [t.original_time_s for t in transcript.turns],
+    )
+
+
+def align_heard(
+    transcript: Transcript,
+    heard: Heard,
+    audio_path: str | Path,
+    duration_s: float,
+    engine: Engine | None,
+    opts: AlignOptions,
+    reread: Callable[[float, float], np.ndarray] | None = None,
+) -> Result:
+    """Align a parsed transcript to words already heard; re-listen to gaps if allowed."""
+    timed = match_and_time(transcript, heard, duration_s, opts)
+    if opts.rerun_gaps and engine is not None:
+        heard2 = _rerun_gaps(transcript, heard, timed, audio_path, duration_s, engine, opts, reread)
+        if heard2 is not None:
+            heard = heard2
+            timed = match_and_time(transcript, heard, duration_s, opts)
+    result = Result(
+        audio=AudioInfo(str(audio_path), round(duration_s, 3)),
+        transcript=TranscriptInfo(str(transcript.path), transcript.format, transcript.front_matter),
+        engine=engine.info if engine is not None else _no_engine_info(),
+        turns=timed.turns,
+        mismatches=timed.mismatches,
+        quality=_quality(timed),
+    )
+    if opts.refine != "none":
+        from align.refine import refine_result
+
+        result = refine_result(result, audio_path, opts.refine)
+    return result
+
+
+def _no_engine_info():  # type: ignore[no-untyped-def]
+    from align.model import EngineInfo
+
+    return EngineInfo("none", "", "", "", "")
+
+
+def _quality(timed: TimedTranscript) -> Quality:
+    words = [w for t in timed.turns for w in t.words]
+    heard = sum(1 for w in words if w.status in ("matched", "substituted"))
+    coverage = heard / len(words) if words else 0.0
+    confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+    aligned = sum(1 for t in timed.turns if t.status == "aligned")
+    return Quality(
+        coverage=round(coverage, 3),
+        confidence=round(confidence, 3),
+        score=round(0.5 * coverage + 0.5 * confidence, 3),
+        turns_aligned=aligned,
+        turns_not_found=len(timed.turns) - aligned,
+    )
+
+
+def _rerun_gaps(
+    transcript: Transcript,
+    heard: Heard,
+    timed: TimedTranscript,
+    audio_path: str | Path,
+    duration_s: float,
+    engine: Engine,
+    opts: AlignOptions,
+    reread: Callable[[float, float], np.ndarray] | None,
+) -> Heard | None:
+    """Re-transcribe windows where runs of transcript words went unheard but fit.
+
+    Returns the merged heard words, or ``None`` when nothing was re-run.
+    """
+    windows: list[tuple[float, float, str]] = []
+    for turn in timed.turns:
+        if turn.status != "aligned":
+            continue
+        run: list[int] = []
+        for i, w in enumerate([*turn.words, None]):  # type: ignore[list-item]
+            if w is not None and w.status == "interpolated":
+                run.append(i)
+                continue
+            if len(run) >= opts.rerun_min_words:
+                a, b = turn.words[run[0]], turn.words[run[-1]]
+                if (
+                    a.start is not None
+                    and b.end is not None
+                    and b.end - a.start >= opts.rerun_min_s
+                ):
+                    text = " ".join(turn.words[k].text for k in run)
+                    windows.append((max(0.0, a.start - 1.0), min(duration_s, b.end + 1.0), text))
+            run = []
+    if not windows:
+        return None
+    log.info("re-listening to %d stretch(es) the engine skipped", len(windows))
+    words = list(heard.words)
+    for start_s, end_s, text in windows:
+        samples = reread(start_s, end_s) if reread else _read_span(audio_path, start_s, end_s)
+        part = engine.transcribe(samples, offset_s=start_s, prompt=text)
+        if not part.words:
+            continue
+        words = [w for w in words if w.end <= start_s or w.start >= end_s]
+        words.extend(part.words)
+        words.sort(key=lambda w: (w.start, w.end))
+    return Heard(tuple(words), heard.language)
+
+
+def _read_span(path: str | Path, start_s: float, end_s: float) -> np.ndarray:
+    a, b = int(start_s * SAMPLE_RATE), int(end_s * SAMPLE_RATE)
+    parts: list[np.ndarray] = []
+    try:
+        for block in audio.iter_blocks(path):
+            lo, hi = block.offset_samples, block.offset_samples + len(block.samples)
+            if hi <= a:
+                continue
+            if lo >= b:
+                break
+            parts.append(block.samples[max(0, a - lo) : min(len(block.samples), b - lo)])
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

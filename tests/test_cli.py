@@ -1,0 +1,210 @@
+"""The ``turnalign`` command line, in process and once as a subprocess.
+
+Bad input must give one line on stderr, exit code 2, and no output file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+import audio
+from align.cli import main
+from align.errors import EXIT_BAD_INPUT
+from align.model import Result
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_AUDIO = REPO_ROOT / "examples" / "michaelandsickmichael.flac"
+EXAMPLE_TRANSCRIPT = REPO_ROOT / "examples" / "michaelandsickmichael.txt"
+JFK_TEXT = (
+    "And so, my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("turnalign: error: "), err
+    assert "\n" not in err, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.fixture()
+def jfk_transcript(tmp_path: Path) -> Path:
+    path = tmp_path / "jfk.txt"
+    path.write_text(f"President Kennedy:\n\n{JFK_TEXT}\n", encoding="utf-8")
+    return path
+
+
+def _encode(src: Path, dst: Path, codec: str) -> Path:
+    """Re-encode ``src`` into ``dst`` with PyAV, as mono at 16 kHz."""
+    samples = audio.load(src).samples  # shape: (n,), float32
+    with av.open(str(dst), "w") as out:
+        rate = 48000 if codec == "libopus" else 16000  # Opus has no 16 kHz mode in FFmpeg
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout="mono", rate=rate
+        )
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
+        frame.sample_rate = 16000
+        for res in resampler.resample(frame):
+            for packet in stream.encode(res):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return dst
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [("mp3", "mp3"), ("m4a", "aac"), ("opus", "libopus")])
+def test_align_other_audio_formats(
+    tmp_path: Path, jfk_path: Path, jfk_transcript: Path, suffix: str, codec: str
+) -> None:
+    audio_copy = _encode(jfk_path, tmp_path / f"jfk.{suffix}", codec)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "-q",
+            "align",
+            str(audio_copy),
+            str(jfk_transcript),
+            "-o",
+            str(out),
+            "--format",
+            "json",
+            "--refine",
+            "none",
+        ]
+    )
+    assert code == 0
+    result = Result.from_dict(json.loads((out / "jfk.json").read_text(encoding="utf-8")))
+    (turn,) = result.turns
+    assert turn.status == "aligned"
+    assert (
+        0.0 <= turn.start < 1.5 and 9.0 < turn.end <= result.audio.duration
+    )  # speech spans the clip
+    matched = [w for w in turn.words if w.status == "matched"]
+    assert len(matched) >= 0.8 * len(turn.words)
+    times = [w.start for w in turn.words if w.start is not None]
+    assert times == sorted(times)
+
+
+def test_example_runs_and_writes_every_default_format(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["-q", "align", str(EXAMPLE_AUDIO), str(EXAMPLE_TRANSCRIPT), "-o", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "michaelandsickmichael.json",
+        "michaelandsickmichael.srt",
+    ]
+    result = Result.from_dict(json.loads((out / "michaelandsickmichael.json").read_text()))
+    assert len(result.turns) == 7
+    assert result.transcript.front_matter.startswith("Michael and Sick Michael")
+    speakers = {t.speaker for t in result.turns}
+    assert speakers == {"Michael", "Sick Michael"}
+    # Every turn with words the engine can hear is placed, in order, inside the audio.
+    spoken = [t for t in result.turns if t.text != "Uh."]
+    assert all(t.status == "aligned" for t in spoken)
+    starts = [t.start for t in spoken]
+    assert starts == sorted(starts)
+    assert all(t.end is not None and t.end <= result.audio.duration for t in spoken)
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+
+def _assert_no_outputs(out: Path) -> None:
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_audio(
+    tmp_path: Path, jfk_transcript: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = main(["align", str(tmp_path / "nope.wav"), str(jfk_transcript), "-o", str(out)])
+    assert code == EXIT_BAD_INPUT
+    assert "nope.wav" in _one_line_error(capsys)
+    _assert_no_outputs(out)
+
+
+def test_missing_transcript(
+    tmp_path: Path, jfk_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = main(["align", str(jfk_path), str(tmp_path / "nope.txt"), "-o", str(out)])
+    assert code == EXIT_BAD_INPUT
+    assert "nope.txt" in _one_line_error(capsys)
+    _assert_no_outputs(out)
+
+
+def test_undecodable_audio(
+    tmp_path: Path, jfk_transcript: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 255, 50_000, dtype=np.uint8).tobytes())
+    out = tmp_path / "out"
+    code = main(["align", str(bad), str(jfk_transcript), "-o", str(out)])
+    assert code == EXIT_BAD_INPUT
+    assert "bad.wav" in _one_line_error(capsys)
+    _assert_no_outputs(out)
+
+
+@pytest.mark.parametrize(
+    "content", ["", "   \n\n  \n", "Speaker 1:\n\n...\n\nSpeaker 2:\n\n-- !\n"]
+)
+def test_transcript_without_words(
+    tmp_path: Path, jfk_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    transcript = tmp_path / "empty.txt"
+    transcript.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["align", str(jfk_path), str(transcript), "-o", str(out)])
+    assert code == EXIT_BAD_INPUT
+    assert "empty.txt" in _one_line_error(capsys)
+    _assert_no_outputs(out)
+
+
+def test_unknown_format_fails_before_any_work(
+    tmp_path: Path, jfk_path: Path, jfk_transcript: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = main(
+        ["align", str(jfk_path), str(jfk_transcript), "-o", str(out), "--format", "json,nope"]
+    )
+    assert code == EXIT_BAD_INPUT
+    assert "nope" in _one_line_error(capsys)
+    _assert_no_outputs(out)
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["align"]) == EXIT_BAD_INPUT
+    assert main([]) == EXIT_BAD_INPUT
+
+
+def test_subprocess_bad_input_has_no_traceback(tmp_path: Path, jfk_transcript: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "align",
+            "align",
+            str(tmp_path / "missing.flac"),
+            str(jfk_transcript),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == EXIT_BAD_INPUT
+    assert proc.stderr.strip().count("\n") == 0
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""

@@ -1,0 +1,120 @@
+"""End to end on the 5-minute benchmark conversation, scored against its exact truth.
+
+``../shared/bench/conv_dev``: 48 real-speech turns by 8 speakers; the noisy transcript
+has duplicated phrases, dropped words, digits, removed fillers, one spoken turn missing
+and one extra turn ("Speaker 9") with no audio. One run of the CLI per transcript is
+shared by every test here.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from align.cli import main
+from align.model import Result
+
+FORMATS = "json,srt,vtt,md"
+
+
+def _run(shared_dir: Path, out: Path, which: str) -> Result:
+    bench = shared_dir / "bench"
+    code = main(
+        [
+            "-q",
+            "align",
+            str(bench / "conv_dev.flac"),
+            str(bench / f"conv_dev.{which}.txt"),
+            "-o",
+            str(out),
+            "--format",
+            FORMATS,
+        ]
+    )
+    assert code == 0
+    return Result.from_dict(json.loads((out / f"conv_dev.{which}.json").read_text("utf-8")))
+
+
+@pytest.fixture(scope="module")
+def truth(shared_dir: Path) -> dict[str, Any]:
+    return json.loads((shared_dir / "bench" / "conv_dev.truth.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def noisy_run(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    out = tmp_path_factory.mktemp("conv_dev_noisy")
+    return _run(shared_dir, out, "noisy"), out
+
+
+def _turn_errors(result: Result, truth: dict[str, Any]) -> list[tuple[float, float]]:
+    """(start error, end error) in seconds per spoken turn; inf when the turn has no time."""
+    errors = []
+    for k, ti in enumerate(truth["noisy_turn_map"]):
+        if ti is None:
+            continue
+        turn, ref = result.turns[k], truth["turns"][ti]
+        if turn.start is None or turn.end is None:
+            errors.append((float("inf"), float("inf")))
+        else:
+            errors.append((abs(turn.start - ref["start"]), abs(turn.end - ref["end"])))
+    return errors
+
+
+def test_every_format_written(noisy_run: tuple[Result, Path]) -> None:
+    _, out = noisy_run
+    for ext in FORMATS.split(","):
+        assert (out / f"conv_dev.noisy.{ext}").stat().st_size > 0
+
+
+def test_every_transcript_turn_is_in_the_result(
+    noisy_run: tuple[Result, Path], truth: dict[str, Any]
+) -> None:
+    result, _ = noisy_run
+    assert len(result.turns) == len(truth["noisy_turn_map"])
+    for turn in result.turns:
+        assert " ".join(w.text for w in turn.words) == " ".join(turn.text.split())
+
+
+def test_spoken_turns_within_one_second(
+    noisy_run: tuple[Result, Path], truth: dict[str, Any]
+) -> None:
+    result, _ = noisy_run
+    errors = _turn_errors(result, truth)
+    assert len(errors) == 47
+    within = sum(1 for s, e in errors if s <= 1.0 and e <= 1.0)
+    assert within / len(errors) >= 0.97, f"{within}/{len(errors)} turns within 1 s"
+
+
+def test_extra_turn_gets_no_time(noisy_run: tuple[Result, Path], truth: dict[str, Any]) -> None:
+    result, _ = noisy_run
+    extra = [k for k, ti in enumerate(truth["noisy_turn_map"]) if ti is None]
+    assert extra
+    for k in extra:
+        turn = result.turns[k]
+        assert turn.status == "not_found" and turn.start is None and turn.end is None
+        assert any(m.kind == "not_in_audio" and m.turn == k for m in result.mismatches)
+
+
+def test_times_monotonic_and_in_bounds(noisy_run: tuple[Result, Path]) -> None:
+    result, _ = noisy_run
+    last_end = 0.0
+    for turn in result.turns:
+        if turn.start is None or turn.end is None:
+            continue
+        assert 0.0 <= turn.start <= turn.end <= result.audio.duration
+        assert turn.start >= last_end - 1e-3, f"turn {turn.index} starts before the previous ends"
+        last_end = turn.end
+        word_times = [(w.start, w.end) for w in turn.words if w.start is not None]
+        for (s0, e0), (s1, _) in zip(word_times, word_times[1:]):
+            assert s0 <= e0 <= s1 + 1e-3
+
+
+def test_turn_start_median_error(noisy_run: tuple[Result, Path], truth: dict[str, Any]) -> None:
+    """Reported, loosely held: the refinement issue tightens this bound."""
+    result, _ = noisy_run
+    starts = [s for s, _ in _turn_errors(result, truth)]
+    assert statistics.median(starts) <= 0.35
