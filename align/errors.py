@@ -12,6 +12,8 @@ Hierarchy::
     │   ├── AudioDecodeError(path, reason)
     │   ├── TranscriptParseError(path, reason, line)
     │   ├── EmptyTranscriptError(path)
+    │   ├── ReferenceParseError(path, reason, line)   a truth file for ``turnalign eval``
+    │   ├── ResultParseError(path, reason)            a file that is not a turnalign/1 result
     │   └── ManifestError(path, reason, line)
     ├── UsageError(message)          a bad option or combination of options
     │   └── UnknownFormatError(fmt, known)
@@ -69,6 +71,28 @@ class EmptyTranscriptError(InputError):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         super().__init__(f"transcript '{self.path}' has no words to align")
+
+
+class ReferenceParseError(InputError):
+    """A reference (truth) file for evaluation cannot be read."""
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"cannot read reference '{self.path}'{where}: {reason}")
+
+
+class ResultParseError(InputError):
+    """A file given as a turnalign result is missing or not a "turnalign/1" JSON."""
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"cannot read result '{self.path}'{where}: {reason}")
 
 
 class ManifestError(InputError):
