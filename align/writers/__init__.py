@@ -1,0 +1,246 @@
+"""Output writers: every file format turnalign writes, behind one registry.
+
+A writer is ``write_x(result, fp, opts) -> None``: it gets a ``Result`` and an open text
+stream, never a path (STYLE.md §6). ``write_outputs`` owns the paths: it names the files,
+writes each through a temporary file and renames it into place only when every format
+has been written, so that a failure never leaves a half-written file behind.
+
+Formats (name: extension): json: .json (the "turnalign/1" contract), srt: .srt,
+vtt: .vtt, ass: .ass, md: .md, textgrid: .TextGrid, csv: .csv, tsv: .tsv,
+words_csv: .words.csv, words_tsv: .words.tsv, audacity: .labels.txt, txt: .txt.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal, TextIO, cast
+
+from align.errors import OutputError, UnknownFormatError
+from align.model import Result
+from align.writers.json_writer import write_json
+from align.writers.labels import write_audacity
+from align.writers.options import SubtitleOptions, WriterOptions
+from align.writers.subtitles import write_ass, write_srt, write_vtt
+from align.writers.tables import (
+    write_turns_csv,
+    write_turns_tsv,
+    write_words_csv,
+    write_words_tsv,
+)
+from align.writers.text import write_md, write_txt
+from align.writers.textgrid import write_textgrid
+
+logger = logging.getLogger(__name__)
+
+# Random temporary names collide only by bad luck; give up after this many.
+_TEMP_NAME_TRIES = 100
+
+OutputFormat = Literal[
+    "json",
+    "srt",
+    "vtt",
+    "ass",
+    "md",
+    "textgrid",
+    "csv",
+    "tsv",
+    "words_csv",
+    "words_tsv",
+    "audacity",
+    "txt",
+]
+
+Writer = Callable[[Result, TextIO, WriterOptions], None]
+BinaryWriter = Callable[[Result, BinaryIO, WriterOptions], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSpec:
+    """A registered format: its writer, the file name ending it gets, and its file mode.
+
+    A ``text`` format's ``write`` is a ``Writer`` and gets a UTF-8 stream opened with
+    ``newline=""`` (writers choose their own line endings); any other format's is a
+    ``BinaryWriter`` (none is registered yet).
+    """
+
+    write: Writer | BinaryWriter
+    extension: str
+    text: bool = True
+
+
+WRITERS: dict[str, WriterSpec] = {
+    "json": WriterSpec(write_json, ".json"),
+    "srt": WriterSpec(write_srt, ".srt"),
+    "vtt": WriterSpec(write_vtt, ".vtt"),
+    "ass": WriterSpec(write_ass, ".ass"),
+    "md": WriterSpec(write_md, ".md"),
+    "textgrid": WriterSpec(write_textgrid, ".TextGrid"),
+    "csv": WriterSpec(write_turns_csv, ".csv"),
+    "tsv": WriterSpec(write_turns_tsv, ".tsv"),
+    "words_csv": WriterSpec(write_words_csv, ".words.csv"),
+    "words_tsv": WriterSpec(write_words_tsv, ".words.tsv"),
+    "audacity": WriterSpec(write_audacity, ".labels.txt"),
+    "txt": WriterSpec(write_txt, ".txt"),
+}
+
+
+def get_writer(name: str) -> WriterSpec:
+    """Look up a format by name.
+
+    Raises:
+        UnknownFormatError: ``name`` is not a registered format.
+    """
+    try:
+        return WRITERS[name]
+    except KeyError:
+        raise UnknownFormatError(name, WRITERS) from None
+
+
+def write_outputs(
+    result: Result,
+    formats: Sequence[str],
+    outdir: Path,
+    stem: str,
+    opts: WriterOptions,
+) -> list[Path]:
+    """Write ``result`` in each format to ``outdir/<stem><extension>``, all or nothing.
+
+    Every format name is checked before anything is written. Each file is written to a
+    temporary file in ``outdir`` and synced; only when all of them succeeded are they
+    renamed over their final names, so a failing writer leaves no partial file and no new
+    output at all (earlier outputs of the same name stay as they were). Only a failing
+    rename, after every file was written, can leave some outputs new and some old.
+    ``outdir`` is created if missing.
+
+    Args:
+        result: the aligned transcript.
+        formats: format names (see ``WRITERS``); repeats are written once.
+        outdir: the folder to write into.
+        stem: the file name without extension, e.g. the audio file's stem.
+        opts: options for the writers.
+
+    Returns:
+        The paths written, in the order of ``formats``.
+
+    Raises:
+        UnknownFormatError: a format name is not registered (nothing is written).
+        ValueError: ``stem`` is empty or is not a bare file name.
+        OutputError: ``outdir`` or a file in it cannot be created or written.
+    """
+    specs = {name: get_writer(name) for name in formats}
+    if not stem or Path(stem).name != stem or stem in (".", ".."):
+        raise ValueError(f"stem {stem!r} must be a bare file name, without folders")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(outdir, _reason(e)) from e
+    finals = [outdir / f"{stem}{spec.extension}" for spec in specs.values()]
+    for final in finals:
+        # Caught here, before anything is written, rather than by the last rename.
+        if final.is_dir():
+            raise OutputError(final, "a folder has this name")
+
+    staged: list[tuple[Path, Path]] = []  # (temporary, final)
+    try:
+        for spec, final in zip(specs.values(), finals, strict=True):
+            staged.append((_write_temp(result, spec, final, opts), final))
+        for tmp, final in staged:
+            try:
+                os.replace(tmp, final)
+            except OSError as e:
+                raise OutputError(final, _reason(e)) from e
+    except BaseException:
+        _remove(tmp for tmp, _ in staged)
+        raise
+    _sync_dir(outdir)
+    return [final for _, final in staged]
+
+
+def _write_temp(result: Result, spec: WriterSpec, final: Path, opts: WriterOptions) -> Path:
+    """Write one format next to ``final`` under a hidden temporary name; return that name."""
+    try:
+        fd, tmp = _create_temp(final)
+    except OSError as e:
+        raise OutputError(final, _reason(e)) from e
+    try:
+        if spec.text:
+            with open(fd, "w", encoding="utf-8", newline="") as fp:
+                cast(Writer, spec.write)(result, fp, opts)
+                fp.flush()
+                os.fsync(fp.fileno())
+        else:
+            with open(fd, "wb") as bfp:
+                cast(BinaryWriter, spec.write)(result, bfp, opts)
+                bfp.flush()
+                os.fsync(bfp.fileno())
+    except OSError as e:
+        _remove([tmp])
+        raise OutputError(final, _reason(e)) from e
+    except BaseException:
+        _remove([tmp])
+        raise
+    return tmp
+
+
+def _create_temp(final: Path) -> tuple[int, Path]:
+    """Create a hidden, new file beside ``final``.
+
+    Not ``tempfile.mkstemp``: its files are private (mode 0600), and that mode would stay on
+    the output after the rename. Here the umask applies, as for any file ``open`` creates.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(_TEMP_NAME_TRIES):
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(final))
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    """Delete temporary files while an error propagates; never raise a second error."""
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            logger.warning("cannot remove temporary file %s: %s", path, e)
+
+
+def _sync_dir(path: Path) -> None:
+    """Persist the renames; folders cannot be opened for fsync on Windows."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        logger.debug("cannot fsync folder %s: %s", path, e)
+    finally:
+        os.close(fd)
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+__all__ = [
+    "WRITERS",
+    "BinaryWriter",
+    "OutputFormat",
+    "SubtitleOptions",
+    "Writer",
+    "WriterOptions",
+    "WriterSpec",
+    "get_writer",
+    "write_outputs",
+]
