@@ -13,7 +13,10 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from align.pipeline import RefineMode
 
 from align import __version__
 from align.errors import (
@@ -134,6 +137,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="how result turns map to reference turns (default: auto)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser(
+        "batch", help="align many files from a manifest or a folder (resumable; local or Ray)"
+    )
+    from align.batch_cli import add_batch_args
+
+    add_batch_args(p)
+    _add_align_args(p)
+    _add_engine_args(p)
+    _add_output_args(p)
+
+    p = sub.add_parser(
+        "export", help="cut the aligned audio into training clips with manifests (datasets)"
+    )
+    p.add_argument("result", help="a turnalign result .json")
+    p.add_argument("-o", "--output-dir", required=True, help="folder for clips and manifests")
+    p.add_argument(
+        "--audio", default=None, help="the recording (default: the result's audio.path)"
+    )
+    p.add_argument("--min-s", type=float, default=1.0, help="shortest clip, seconds (default: 1)")
+    p.add_argument("--max-s", type=float, default=30.0, help="longest clip, seconds (default: 30)")
+    p.add_argument(
+        "--pad-ms", type=int, default=100, help="silence kept around the words (default: 100)"
+    )
+    p.add_argument(
+        "--min-coverage", type=float, default=0.0, help="drop clips with less heard (0-1)"
+    )
+    p.add_argument(
+        "--min-confidence", type=float, default=0.0, help="drop clips below this confidence"
+    )
+    p.add_argument(
+        "--drop-mismatched", action="store_true", help="drop clips any mismatch touches"
+    )
+    p.add_argument("--audio-format", default="flac", choices=["flac", "wav"])
+    p.add_argument(
+        "--name-prefix", default=None, help="clip name prefix (default: the audio's stem)"
+    )
     return parser
 
 
@@ -154,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "align": _cmd_align,
         "eval": _cmd_eval,
+        "batch": _cmd_batch,
+        "export": _cmd_export,
     }
     try:
         return handlers[args.command](args)
@@ -215,16 +257,16 @@ def align_options(args: argparse.Namespace) -> Any:
             engine=engine,
             transcript_format=args.transcript_format,
             rerun_gaps=not args.no_rerun,
-            refine=args.refine or _default_refine(),
+            refine=cast("RefineMode", args.refine) if args.refine else _default_refine(),
         )
     except ValueError as e:
         raise UsageError(str(e)) from e
 
 
-def _default_refine() -> str:
+def _default_refine() -> RefineMode:
     from align.refine import DEFAULT_MODE
 
-    return DEFAULT_MODE
+    return cast("RefineMode", DEFAULT_MODE)
 
 
 def _progress(
@@ -286,6 +328,13 @@ def _check_inputs(audio_path: str, transcript_path: str) -> None:
     from align.pipeline import _probe
 
     _probe(audio_path)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from align.batch_cli import run_batch_command
+
+    formats = _parse_formats(args.format)
+    return run_batch_command(args, align_options(args), formats, _writer_options(args))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ and an engine that drops them both cost nothing.
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,9 +34,10 @@ class MatchOptions:
     ``near_similarity``: normalized Indel similarity (0-1) at or above which two
     different units count as the same word misheard or misspelled ("an" ~ "and").
     ``max_dp_cells``: the largest stretch (rows * columns) aligned exactly.
+    ``max_anchor_repeats``: n-grams seen more often than this ("you know") never anchor.
     """
 
-    anchor_ngram_sizes: tuple[int, ...] = (4, 3, 2, 1)
+    anchor_ngram_sizes: tuple[int, ...] = (4, 3, 2)
     near_similarity: float = 0.7
     exact_score: float = 2.0
     near_base_score: float = 1.6
@@ -44,6 +45,7 @@ class MatchOptions:
     gap_open_score: float = -2.5
     gap_extend_score: float = -0.4
     max_dp_cells: int = 40_000
+    max_anchor_repeats: int = 64
 
     def __post_init__(self) -> None:
         if not 0.0 < self.near_similarity <= 1.0:
@@ -72,9 +74,16 @@ def similarity(a: str, b: str) -> float:
 
 
 def match_units(
-    t_units: Sequence[str], h_units: Sequence[str], opts: MatchOptions = MatchOptions()
+    t_units: Sequence[str],
+    h_units: Sequence[str],
+    opts: MatchOptions = MatchOptions(),
+    t_turn_starts: frozenset[int] = frozenset(),
 ) -> tuple[Pair, ...]:
     """Align transcript units to heard units.
+
+    ``t_turn_starts``: transcript unit indices that open a turn. A gap never runs on
+    across a turn boundary (each turn's unheard words open their own gap), so a phrase
+    left out at the end of one turn cannot pull the next turn's first word into it.
 
     Returns:
         Pairs sorted by ``t``, strictly increasing in both ``t`` and ``h``. Units not
@@ -84,7 +93,10 @@ def match_units(
     h_idx = [j for j, u in enumerate(h_units) if not is_filler(u)]
     t_core = [t_units[i] for i in t_idx]
     h_core = [h_units[j] for j in h_idx]
-    aligner = _Aligner(t_core, h_core, opts)
+    starts = sorted(t_turn_starts)
+    turn_of = [bisect.bisect_right(starts, i) for i in t_idx]
+    breaks = {c for c in range(1, len(t_idx)) if turn_of[c] != turn_of[c - 1]}
+    aligner = _Aligner(t_core, h_core, opts, frozenset(breaks))
     core_pairs = aligner.run()
     pairs = [Pair(t_idx[p.t], h_idx[p.h], p.kind, p.similarity) for p in core_pairs]
     return tuple(_pair_fillers(pairs, t_units, h_units))
@@ -111,10 +123,13 @@ def _pair_fillers(pairs: list[Pair], t_units: Sequence[str], h_units: Sequence[s
 
 
 class _Aligner:
-    def __init__(self, t: list[str], h: list[str], opts: MatchOptions) -> None:
+    def __init__(
+        self, t: list[str], h: list[str], opts: MatchOptions, breaks: frozenset[int]
+    ) -> None:
         self.t = t
         self.h = h
         self.opts = opts
+        self.breaks = breaks
 
     def run(self) -> list[Pair]:
         out: list[Pair] = []
@@ -125,7 +140,7 @@ class _Aligner:
             if t0 >= t1 or h0 >= h1:
                 continue
             if (t1 - t0) * (h1 - h0) <= self.opts.max_dp_cells:
-                out.extend(_gotoh(self.t, self.h, t0, t1, h0, h1, self.opts))
+                out.extend(_gotoh(self.t, self.h, t0, t1, h0, h1, self.opts, self.breaks))
                 continue
             anchors = self._anchors(t0, t1, h0, h1, level)
             if not anchors:
@@ -142,24 +157,30 @@ class _Aligner:
         return out
 
     def _anchors(self, t0: int, t1: int, h0: int, h1: int, level: int) -> list[tuple[int, int]]:
-        """Unit pairs from n-grams unique on both sides, largest n that gives any."""
+        """Unit pairs from n-grams that occur equally often on both sides, largest n first.
+
+        An n-gram seen k times in the transcript stretch and k times in the heard stretch
+        pairs its occurrences in order (k = 1 is the classic unique anchor; k > 1 keeps
+        long, repetitive recordings anchored). A phrase duplicated on one side only has
+        unequal counts and never anchors.
+        """
         for n in self.opts.anchor_ngram_sizes:
             if t1 - t0 < n or h1 - h0 < n:
                 continue
-            t_grams = Counter(tuple(self.t[i : i + n]) for i in range(t0, t1 - n + 1))
-            h_grams = Counter(tuple(self.h[j : j + n]) for j in range(h0, h1 - n + 1))
-            h_pos = {
-                tuple(self.h[j : j + n]): j
-                for j in range(h0, h1 - n + 1)
-                if h_grams[tuple(self.h[j : j + n])] == 1
-            }
-            cands: list[tuple[int, int]] = []
+            t_pos: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            h_pos: dict[tuple[str, ...], list[int]] = defaultdict(list)
             for i in range(t0, t1 - n + 1):
-                gram = tuple(self.t[i : i + n])
-                if t_grams[gram] == 1 and gram in h_pos:
-                    cands.append((i, h_pos[gram]))
+                t_pos[tuple(self.t[i : i + n])].append(i)
+            for j in range(h0, h1 - n + 1):
+                h_pos[tuple(self.h[j : j + n])].append(j)
+            cands: list[tuple[int, int]] = []
+            for gram, ts in t_pos.items():
+                hs = h_pos.get(gram)
+                if hs is not None and len(hs) == len(ts) <= self.opts.max_anchor_repeats:
+                    cands.extend(zip(ts, hs))
             if not cands:
                 continue
+            cands.sort()
             chain = _longest_increasing(cands)
             pairs: list[tuple[int, int]] = []
             for i, j in chain:
@@ -181,7 +202,7 @@ class _Aligner:
             a1 = t0 + (t1 - t0) * (k + 1) // steps
             b0 = h0 + (h1 - h0) * k // steps
             b1 = h0 + (h1 - h0) * (k + 1) // steps
-            out.extend(_gotoh(self.t, self.h, a0, a1, b0, b1, self.opts))
+            out.extend(_gotoh(self.t, self.h, a0, a1, b0, b1, self.opts, self.breaks))
         return out
 
 
@@ -212,7 +233,14 @@ _NEG = float("-inf")
 
 
 def _gotoh(
-    t: list[str], h: list[str], t0: int, t1: int, h0: int, h1: int, opts: MatchOptions
+    t: list[str],
+    h: list[str],
+    t0: int,
+    t1: int,
+    h0: int,
+    h1: int,
+    opts: MatchOptions,
+    breaks: frozenset[int] = frozenset(),
 ) -> list[Pair]:
     """Global alignment of t[t0:t1] with h[h0:h1] with affine gaps (Gotoh 1982)."""
     n, m = t1 - t0, h1 - h0
@@ -224,8 +252,10 @@ def _gotoh(
     big_x = [[_NEG] * (m + 1) for _ in range(n + 1)]
     big_y = [[_NEG] * (m + 1) for _ in range(n + 1)]
     big_m[0][0] = 0.0
+    # Extending a transcript gap into a new turn costs a fresh gap open.
+    ext = [ge] + [go if (t0 + i - 1) in breaks else ge for i in range(1, n + 1)]
     for i in range(1, n + 1):
-        big_x[i][0] = go + (i - 1) * ge
+        big_x[i][0] = big_x[i - 1][0] + ext[i] if i > 1 else go
     for j in range(1, m + 1):
         big_y[0][j] = go + (j - 1) * ge
     pair_score: dict[tuple[int, int], tuple[float, PairKind, float]] = {}
@@ -236,17 +266,18 @@ def _gotoh(
         )  # fmt: skip
         for j in range(1, m + 1):
             hj = h[h0 + j - 1]
+            kind: PairKind
             if ti == hj:
                 s, kind, sim = opts.exact_score, "exact", 1.0
             else:
                 sim = similarity(ti, hj)
                 if sim >= opts.near_similarity:
                     s, kind = opts.near_base_score * sim, "near"
-                else:
-                    s, kind = opts.sub_score, "sub"
+                else:  # graded, so "corpus" ~ "purpose" beats "words" ~ "purpose"
+                    s, kind = opts.sub_score * (1.0 - sim), "sub"
             pair_score[(i, j)] = (s, kind, sim)
             mi[j] = max(mi1[j - 1], xi1[j - 1], yi1[j - 1]) + s
-            xi[j] = max(mi1[j] + go, xi1[j] + ge, yi1[j] + go)
+            xi[j] = max(mi1[j] + go, xi1[j] + ext[i], yi1[j] + go)
             yi[j] = max(mi[j - 1] + go, yi[j - 1] + ge, xi[j - 1] + go)
     # Traceback from the best end state.
     i, j = n, m
@@ -262,7 +293,7 @@ def _gotoh(
         elif state == "X":
             cur = big_x[i][j]
             i -= 1
-            state = _which(cur, big_m[i][j], big_x[i][j], big_y[i][j], go, ge, go)
+            state = _which(cur, big_m[i][j], big_x[i][j], big_y[i][j], go, ext[i + 1], go)
         else:
             cur = big_y[i][j]
             j -= 1

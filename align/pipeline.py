@@ -184,7 +184,8 @@ def match_and_time(
     """Match transcript units onto heard units and assign times (pure, no audio)."""
     slots, t_units = _flatten(transcript)
     h_units, owner = _heard_units(heard)
-    pairs = match_units(t_units, h_units, opts.match)
+    turn_starts = frozenset(s.unit_start for s in slots if s.word == 0)
+    pairs = match_units(t_units, h_units, opts.match, turn_starts)
     return assign_times(
         [t.speaker for t in transcript.turns],
         [t.text for t in transcript.turns],

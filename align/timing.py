@@ -17,13 +17,14 @@ Rules, in order:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from align.engines.base import HeardWord
 from align.match import Pair, similarity
 from align.model import Mismatch, Turn, Word, WordStatus
-from align.normalize import is_filler
+from align.normalize import is_filler, normalize_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ class TimingOptions:
     ``min_unheard_words``/``min_unheard_s``: unclaimed speech is reported when it has at
     least this many words or lasts this long (single stray words are engine noise).
     ``repeat_similarity``: how alike two word runs must be to call one a duplicate.
+    ``edge_max_lead_s``: unheard words at a turn's edge sit at most this far outside it.
+    ``max_word_gap_s``: a pause longer than this between heard words breaks a phrase; speech
+    beyond it does not belong to the turn's edge.
+    ``detached_gap_s``: an edge word this far from the rest of its turn may belong to the
+    neighbouring turn (see ``_repair_turn_edges``).
     """
 
     seconds_per_char: float = 0.065
@@ -49,6 +55,8 @@ class TimingOptions:
     min_unheard_s: float = 1.5
     repeat_similarity: float = 0.8
     edge_max_lead_s: float = 2.0
+    max_word_gap_s: float = 0.3
+    detached_gap_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.seconds_per_char <= 0:
@@ -120,11 +128,14 @@ def assign_times(
     _drop_chance_turns(slots, by_turn, opts)
     for s in slots:
         _time_from_pairs(s, heard)
+    _rebind_detached_edges(slots, by_turn, heard, opts)
+    _repair_turn_edges(slots, by_turn, opts)
     _enforce_monotonic(slots)
     used_heard: set[int] = {h for s in slots for h in s.heard}
+    heard_starts = [w.start for w in heard]  # engines emit words in time order
     mismatches: list[Mismatch] = []
     for t, ks in enumerate(by_turn):
-        _fill_runs(slots, ks, t, heard, used_heard, opts, mismatches)
+        _fill_runs(slots, ks, t, heard, heard_starts, used_heard, opts, mismatches)
     _enforce_monotonic(slots)
 
     turns: list[Turn] = []
@@ -223,6 +234,111 @@ def _time_from_pairs(s: TokenSlot, heard: Sequence[HeardWord]) -> None:
         s.confidence = prob * sim * 0.8 if sim >= 0.5 else prob * 0.3
 
 
+def _rebind_detached_edges(
+    slots: list[TokenSlot],
+    by_turn: list[list[int]],
+    heard: Sequence[HeardWord],
+    opts: TimingOptions,
+) -> None:
+    """Move an edge word that sits far from its turn onto the same word heard next to it.
+
+    Text alone cannot choose between two heard "and"s when only one is the transcript's:
+    the one that runs with the rest of the turn is.
+    """
+    used = {h for s in slots for h in s.heard}
+    starts = [w.start for w in heard]
+    for ks in by_turn:
+        timed = [q for q in ks if slots[q].start is not None]
+        if len(timed) < 2:
+            continue
+        for edge, inner, before in ((timed[0], timed[1], True), (timed[-1], timed[-2], False)):
+            e, n = slots[edge], slots[inner]
+            assert e.start is not None and e.end is not None
+            assert n.start is not None and n.end is not None
+            gap = n.start - e.end if before else e.start - n.end
+            if gap < opts.detached_gap_s or len(set(e.heard)) != 1:
+                continue
+            lo = (n.start - opts.max_word_gap_s) if before else n.end
+            hi = n.start if before else n.end + opts.max_word_gap_s
+            for h in range(bisect.bisect_left(starts, lo - 1.0), len(heard)):
+                w = heard[h]
+                if w.start > hi:
+                    break
+                near = (lo <= w.end <= hi + 1e-6) if before else (lo - 1e-6 <= w.start <= hi)
+                if near and h not in used and normalize_token(w.text) == e.units:
+                    used.discard(e.heard[0])
+                    used.add(h)
+                    e.heard = [h]
+                    e.start, e.end = w.start, w.end
+                    break
+
+
+def _repair_turn_edges(
+    slots: list[TokenSlot], by_turn: list[list[int]], opts: TimingOptions
+) -> None:
+    """Give an edge word back to the turn whose speech it runs with.
+
+    Text alone cannot tell whether a heard "the" ends one turn or opens the next when both
+    turns have one; the times can: a word separated from the rest of its turn by a long
+    pause but touching the neighbouring turn's speech belongs to the neighbour, when the
+    neighbour has the same word unheard at that edge.
+    """
+    for k in range(len(by_turn) - 1):
+        a = [q for q in by_turn[k] if slots[q].start is not None]
+        b = [q for q in by_turn[k + 1] if slots[q].start is not None]
+        if len(a) >= 2 and b:
+            moved, rest, other = slots[a[-1]], slots[a[-2]], slots[b[0]]
+            if _detached(moved, rest, other, opts):
+                target = _untimed_neighbour(slots, by_turn[k + 1], b[0], moved.units, forward=False)
+                if target is not None:
+                    _move_pairs(moved, slots[target])
+                    continue
+        if len(b) >= 2 and a:
+            moved, rest, other = slots[b[0]], slots[b[1]], slots[a[-1]]
+            if _detached(moved, rest, other, opts):
+                target = _untimed_neighbour(slots, by_turn[k], a[-1], moved.units, forward=True)
+                if target is not None:
+                    _move_pairs(moved, slots[target])
+
+
+def _detached(moved: TokenSlot, rest: TokenSlot, other: TokenSlot, opts: TimingOptions) -> bool:
+    """``moved`` is far from ``rest`` (its own turn) and touches ``other`` (the neighbour)."""
+    assert moved.start is not None and moved.end is not None
+    assert rest.start is not None and rest.end is not None
+    assert other.start is not None and other.end is not None
+    gap_own = rest.start - moved.end if rest.start >= moved.end else moved.start - rest.end
+    gap_other = other.start - moved.end if other.start >= moved.end else moved.start - other.end
+    return gap_own >= opts.detached_gap_s and gap_other <= opts.max_word_gap_s
+
+
+def _untimed_neighbour(
+    slots: list[TokenSlot], ks: list[int], edge: int, units: tuple[str, ...], forward: bool
+) -> int | None:
+    """The untimed token with ``units`` right before (or after) ``edge`` in ``ks``."""
+    pos = ks.index(edge)
+    order = ks[pos + 1 :] if forward else ks[:pos][::-1]
+    for q in order:
+        if slots[q].start is not None:
+            return None
+        if not slots[q].units or all(is_filler(u) for u in slots[q].units):
+            continue
+        return q if slots[q].units == units else None
+    return None
+
+
+def _move_pairs(src: TokenSlot, dst: TokenSlot) -> None:
+    for name in ("heard", "kinds", "sims", "status", "start", "end", "confidence", "heard_text"):
+        setattr(dst, name, getattr(src, name))
+    src.heard, src.kinds, src.sims = [], [], []
+    src.status, src.start, src.end, src.confidence, src.heard_text = (
+        "not_found",
+        None,
+        None,
+        0.0,
+        None,
+    )
+
+
 def _enforce_monotonic(slots: list[TokenSlot]) -> None:
     last_end = 0.0
     for s in slots:
@@ -239,6 +355,7 @@ def _fill_runs(
     ks: list[int],
     turn: int,
     heard: Sequence[HeardWord],
+    heard_starts: list[float],
     used_heard: set[int],
     opts: TimingOptions,
     mismatches: list[Mismatch],
@@ -255,7 +372,7 @@ def _fill_runs(
         while j < len(ks) and slots[ks[j]].start is None:
             j += 1
         run = ks[i:j]
-        _fill_one_run(slots, ks, i, j, run, turn, heard, used_heard, opts, mismatches)
+        _fill_one_run(slots, ks, i, j, run, turn, heard, heard_starts, used_heard, opts, mismatches)
         i = j
 
 
@@ -310,6 +427,7 @@ def _fill_one_run(
     run: list[int],
     turn: int,
     heard: Sequence[HeardWord],
+    heard_starts: list[float],
     used_heard: set[int],
     opts: TimingOptions,
     mismatches: list[Mismatch],
@@ -327,24 +445,25 @@ def _fill_one_run(
     fillers_only = has_units and all(is_filler(u) for k in run for u in slots[k].units)
     repeat = has_units and not fillers_only and _is_repeat(slots, ks, i, j, opts)
     # Unclaimed heard words between the neighbours: the engine heard something else here.
-    gap_heard = [
-        h for h in range(len(heard))
-        if h not in used_heard and heard[h].start >= lo - 1e-6 and heard[h].end <= hi + 1e-6
-    ]  # fmt: skip
-    if not in_turn_prev and not in_turn_next:
+    first_h = bisect.bisect_left(heard_starts, lo - 1e-6)
+    gap_heard = []
+    for h in range(first_h, len(heard)):
+        if heard[h].start > hi + 1e-6:
+            break
+        if h not in used_heard and heard[h].end <= hi + 1e-6:
+            gap_heard.append(h)
+    if in_turn_prev and in_turn_next:
         lo_e, hi_e = lo, hi
-    elif not in_turn_prev:  # run opens the turn: keep it close to the first heard word
-        lo_e = (
-            max(lo, hi - max(expected_s, 0.0) - 0.1) if not gap_heard else heard[gap_heard[0]].start
-        )
+    elif in_turn_next:  # run opens the turn: only speech running into the turn is its own
+        gap_heard = _contiguous(heard, gap_heard[::-1], hi, len(run) + 1, opts)[::-1]
+        lo_e = heard[gap_heard[0]].start if gap_heard else hi - expected_s - 0.1
         lo_e = max(lo, min(lo_e, hi), hi - opts.edge_max_lead_s)
         hi_e = hi
-    elif not in_turn_next:  # run closes the turn
+    else:  # run closes the turn: only speech running on from the turn is its own
+        gap_heard = _contiguous(heard, gap_heard, lo, len(run) + 1, opts)
         lo_e = lo
-        hi_e = min(hi, lo + expected_s + 0.1) if not gap_heard else heard[gap_heard[-1]].end
+        hi_e = heard[gap_heard[-1]].end if gap_heard else lo + expected_s + 0.1
         hi_e = min(max(hi_e, lo), hi, lo + opts.edge_max_lead_s)
-    else:
-        lo_e, hi_e = lo, hi
     available = max(0.0, hi_e - lo_e)
     fits = bool(gap_heard) or (available >= opts.min_fit_ratio * expected_s and available > 0)
     if not has_units:
@@ -399,6 +518,26 @@ def _fill_one_run(
                 reason="heard differently",
             )
         )
+
+
+def _contiguous(
+    heard: Sequence[HeardWord],
+    candidates: list[int],
+    edge_s: float,
+    limit: int,
+    opts: TimingOptions,
+) -> list[int]:
+    """The candidates (ordered away from ``edge_s``) that form unbroken speech from the edge."""
+    out: list[int] = []
+    last = edge_s
+    for h in candidates[:limit]:
+        w = heard[h]
+        gap = (last - w.end) if w.end <= edge_s else (w.start - last)
+        if gap > opts.max_word_gap_s:
+            break
+        out.append(h)
+        last = w.start if w.end <= edge_s else w.end
+    return out
 
 
 def _spread(slots: list[TokenSlot], run: list[int], lo: float, hi: float) -> None:

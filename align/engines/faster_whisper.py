@@ -137,16 +137,17 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
     return FasterWhisperEngine(model, info, opts, english_only)
 
 
+# Whisper's English-only tokenizers have 51864 tokens; multilingual ones have more.
+_ENGLISH_ONLY_VOCAB = 51864
+
+
 def _is_english_only(local: Path | None, name: str) -> bool:
     if name.endswith(".en"):
         return True
-    if local is not None:
-        import json
-
-        try:
-            config = json.loads((local / "config.json").read_text())
-        except (OSError, ValueError):
-            return False
-        langs = config.get("lang_ids") or []
-        return len(langs) <= 1
-    return False
+    if local is None:
+        return False
+    try:
+        with (local / "vocabulary.txt").open(encoding="utf-8") as f:
+            return sum(1 for _ in f) <= _ENGLISH_ONLY_VOCAB
+    except OSError:
+        return False

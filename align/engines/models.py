@@ -70,9 +70,9 @@ def _package_data_dir(module: str) -> Path:
         mod = __import__(module)
     except ImportError as e:
         dist = module.replace("_", "-")
-        raise ModelNotFoundError(
-            "base", f"package '{dist}' is not installed (pip install it)"
-        ) from e
+        raise ModelNotFoundError("base", f"package '{dist}' is not installed") from e
+    if mod.__file__ is None:
+        raise ModelNotFoundError("base", f"package '{module}' has no files")
     return Path(mod.__file__).parent / "data"
 
 
