@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 import audio
+from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
 from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.match import MatchOptions, match_units
@@ -49,6 +50,7 @@ class AlignOptions:
     engine: EngineOptions = field(default_factory=EngineOptions)
     match: MatchOptions = field(default_factory=MatchOptions)
     timing: TimingOptions = field(default_factory=TimingOptions)
+    corrections: CorrectionOptions = field(default_factory=CorrectionOptions)
     transcript_format: TranscriptFormat | None = None
     window_s: float = 300.0
     rerun_gaps: bool = True
@@ -227,7 +229,8 @@ def align_heard(
         from align.refine import refine_result
 
         result = refine_result(result, audio_path, opts.refine)
-    return result
+    result = flag_suspect_turns(result, opts.corrections)
+    return replace(result, corrections=derive_corrections(result, opts.corrections))
 
 
 def _no_engine_info():  # type: ignore[no-untyped-def]

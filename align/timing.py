@@ -25,6 +25,7 @@ from align.engines.base import HeardWord
 from align.match import Pair, similarity
 from align.model import Mismatch, Turn, Word, WordStatus
 from align.normalize import is_filler, normalize_token
+from align.repeats import find_repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +364,7 @@ def _fill_runs(
     """Time or reject each run of untimed tokens inside an aligned turn."""
     if not any(slots[k].start is not None for k in ks):
         return  # the whole turn is not found; reported with the turn
+    repeats = find_repeats([slots[k].text for k in ks])
     i = 0
     while i < len(ks):
         if slots[ks[i]].start is not None:
@@ -372,7 +374,21 @@ def _fill_runs(
         while j < len(ks) and slots[ks[j]].start is None:
             j += 1
         run = ks[i:j]
-        _fill_one_run(slots, ks, i, j, run, turn, heard, heard_starts, used_heard, opts, mismatches)
+        in_repeat = any(r.start < j and i < r.start + r.length for r in repeats)
+        _fill_one_run(
+            slots,
+            ks,
+            i,
+            j,
+            run,
+            turn,
+            heard,
+            heard_starts,
+            used_heard,
+            opts,
+            mismatches,
+            in_repeat,
+        )
         i = j
 
 
@@ -431,6 +447,7 @@ def _fill_one_run(
     used_heard: set[int],
     opts: TimingOptions,
     mismatches: list[Mismatch],
+    in_text_repeat: bool = False,
 ) -> None:
     first, last = run[0], run[-1]
     prev = _prev_timed(slots, first)
@@ -464,6 +481,8 @@ def _fill_one_run(
         lo_e = lo
         hi_e = heard[gap_heard[-1]].end if gap_heard else lo + expected_s + 0.1
         hi_e = min(max(hi_e, lo), hi, lo + opts.edge_max_lead_s)
+    # The text repeats itself here and the audio holds no extra words: a duplicate.
+    repeat = repeat or (in_text_repeat and has_units and not fillers_only and not gap_heard)
     available = max(0.0, hi_e - lo_e)
     fits = bool(gap_heard) or (available >= opts.min_fit_ratio * expected_s and available > 0)
     if not has_units:

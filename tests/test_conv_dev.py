@@ -118,3 +118,40 @@ def test_turn_start_median_error(noisy_run: tuple[Result, Path], truth: dict[str
     result, _ = noisy_run
     starts = [s for s, _ in _turn_errors(result, truth)]
     assert statistics.median(starts) <= 0.35
+
+
+@pytest.fixture(scope="module")
+def clean_run(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Result:
+    return _run(shared_dir, tmp_path_factory.mktemp("conv_dev_clean"), "clean")
+
+
+
+
+def test_duplicates_and_extra_turn_are_reported(
+    noisy_run: tuple[Result, Path], truth: dict[str, Any]
+) -> None:
+    """Recall over the injected duplicates and the extra turn, counted here from the truth."""
+    result, _ = noisy_run
+    targets = [c for c in truth["noisy_corruptions"] if c["type"] in ("duplicate", "extra_turn")]
+    inverse = {ti: k for k, ti in enumerate(truth["noisy_turn_map"]) if ti is not None}
+    found = 0
+    for c in targets:
+        if c["type"] == "extra_turn":
+            k = truth["noisy_turn_map"].index(None)
+            found += result.turns[k].status == "not_found"
+            continue
+        k = inverse[c["turn"]]
+        dup = c["text"].split()
+        flagged = [
+            m for m in result.mismatches
+            if m.kind == "not_in_audio" and m.turn == k and m.word_count >= len(dup) // 2
+        ]  # fmt: skip
+        found += bool(flagged)
+    assert found / len(targets) >= 0.9, f"{found}/{len(targets)} reported"
+
+
+def test_clean_transcript_has_few_false_flags(clean_run: Result) -> None:
+    """The clean transcript is as spoken: nearly nothing in it is 'not in the audio'."""
+    flags = [m for m in clean_run.mismatches if m.kind == "not_in_audio"]
+    assert len(flags) <= 2, [m.text for m in flags]
+    assert all(t.status == "aligned" for t in clean_run.turns)

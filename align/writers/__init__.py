@@ -7,7 +7,9 @@ has been written, so that a failure never leaves a half-written file behind.
 
 Formats (name: extension): json: .json (the "turnalign/1" contract), srt: .srt,
 vtt: .vtt, ass: .ass, md: .md, textgrid: .TextGrid, csv: .csv, tsv: .tsv,
-words_csv: .words.csv, words_tsv: .words.tsv, audacity: .labels.txt, txt: .txt.
+words_csv: .words.csv, words_tsv: .words.tsv, audacity: .labels.txt, txt: .timed.txt,
+timestamped: .timestamped.txt (the input's own format with times), corrected:
+.corrected.txt (the same with ``result.corrections`` applied), report: .report.md.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from typing import BinaryIO, Literal, TextIO, cast
 
 from align.errors import OutputError, UnknownFormatError
 from align.model import Result
+from align.writers.corrected import write_corrected, write_timestamped
 from align.writers.json_writer import write_json
 from align.writers.labels import write_audacity
 from align.writers.options import SubtitleOptions, WriterOptions
+from align.writers.report import write_report
 from align.writers.subtitles import write_ass, write_srt, write_vtt
 from align.writers.tables import (
     write_turns_csv,
@@ -54,6 +58,9 @@ OutputFormat = Literal[
     "words_tsv",
     "audacity",
     "txt",
+    "timestamped",
+    "corrected",
+    "report",
 ]
 
 Writer = Callable[[Result, TextIO, WriterOptions], None]
@@ -86,7 +93,11 @@ WRITERS: dict[str, WriterSpec] = {
     "words_csv": WriterSpec(write_words_csv, ".words.csv"),
     "words_tsv": WriterSpec(write_words_tsv, ".words.tsv"),
     "audacity": WriterSpec(write_audacity, ".labels.txt"),
-    "txt": WriterSpec(write_txt, ".txt"),
+    # Never plain ".txt": that is usually the input transcript's own name.
+    "txt": WriterSpec(write_txt, ".timed.txt"),
+    "timestamped": WriterSpec(write_timestamped, ".timestamped.txt"),
+    "corrected": WriterSpec(write_corrected, ".corrected.txt"),
+    "report": WriterSpec(write_report, ".report.md"),
 }
 
 

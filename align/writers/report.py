@@ -1,0 +1,113 @@
+"""The quality report (``--format report``): where transcript and audio disagree, in Markdown."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from align.model import Result
+from align.writers.options import WriterOptions
+
+# Turns below these are listed as weak: most of their words were not heard as written.
+_WEAK_COVERAGE = 0.6
+_WEAK_CONFIDENCE = 0.4
+
+
+def _weak(coverage: float, confidence: float) -> bool:
+    return coverage < _WEAK_COVERAGE or confidence < _WEAK_CONFIDENCE
+
+
+def _ts(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    m, s = divmod(seconds, 60.0)
+    h, m = divmod(int(m), 60)
+    return f"{h:d}:{m:02d}:{s:06.3f}"
+
+
+def _cell(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
+    """Fit, mismatches, suspect and weak turns, and the corrections, as Markdown tables."""
+    q = result.quality
+    w = fp.write
+    w(f"# Alignment report: {result.transcript.path}\n\n")
+    w(f"- audio: `{result.audio.path}` ({_ts(result.audio.duration)})\n")
+    w(
+        f"- engine: {result.engine.name} {result.engine.model} ({result.engine.device}, "
+        f"{result.engine.compute_type}); refine: {result.refine}\n"
+    )
+    if q is not None:
+        w(f"- turns aligned: {q.turns_aligned} of {q.turns_aligned + q.turns_not_found}\n")
+        w(
+            f"- words heard (coverage): {q.coverage:.1%}; mean confidence {q.confidence:.2f}; "
+            f"score {q.score:.2f}\n"
+        )
+    kinds = ("not_in_audio", "not_in_transcript", "substitution")
+    counts = {k: sum(1 for m in result.mismatches if m.kind == k) for k in kinds}
+    w(
+        f"- mismatches: {counts['not_in_audio']} not in audio, {counts['not_in_transcript']} "
+        f"not in transcript, {counts['substitution']} substitutions\n\n"
+    )
+
+    missing = [m for m in result.mismatches if m.kind == "not_in_audio"]
+    w("## Transcript text not in the audio\n\n")
+    if missing:
+        w("| turn | speaker | text | why | confidence |\n| --- | --- | --- | --- | --- |\n")
+        for m in missing:
+            speaker = result.turns[m.turn].speaker if m.turn is not None else ""
+            w(
+                f"| {m.turn} | {_cell(speaker, 30)} | {_cell(m.text)} | {m.reason} | "
+                f"{m.confidence:.2f} |\n"
+            )
+    else:
+        w("None.\n")
+    extra = [m for m in result.mismatches if m.kind == "not_in_transcript"]
+    w("\n## Speech in the audio not in the transcript\n\n")
+    if extra:
+        w("| start | end | heard | confidence |\n| --- | --- | --- | --- |\n")
+        for m in extra:
+            w(
+                f"| {_ts(m.start)} | {_ts(m.end)} | {_cell(m.heard or m.text)} | "
+                f"{m.confidence:.2f} |\n"
+            )
+    else:
+        w("None.\n")
+    subs = [m for m in result.mismatches if m.kind == "substitution"]
+    w("\n## Words heard differently\n\n")
+    if subs:
+        w("| turn | time | written | heard | confidence |\n| --- | --- | --- | --- | --- |\n")
+        for m in subs:
+            w(
+                f"| {m.turn} | {_ts(m.start)} | {_cell(m.text, 40)} | {_cell(m.heard or '', 40)} | "
+                f"{m.confidence:.2f} |\n"
+            )
+    else:
+        w("None.\n")
+    suspect = [t for t in result.turns if t.suspect]
+    weak = [t for t in result.turns if t.status == "aligned" and _weak(t.coverage, t.confidence)]
+    w("\n## Turns to check\n\n")
+    if suspect or weak:
+        w("| turn | speaker | start | coverage | confidence | note | text |\n")
+        w("| --- | --- | --- | --- | --- | --- | --- |\n")
+        for t in sorted({*suspect, *weak}, key=lambda t: t.index):
+            note = "suspect: inside another speaker's speech" if t.suspect else "weak match"
+            w(
+                f"| {t.index} | {_cell(t.speaker, 30)} | {_ts(t.start)} | {t.coverage:.0%} | "
+                f"{t.confidence:.2f} | {note} | {_cell(t.text, 60)} |\n"
+            )
+    else:
+        w("None.\n")
+    w("\n## Corrections\n\n")
+    if result.corrections:
+        w("| turn | change | before | after | why | confidence |\n")
+        w("| --- | --- | --- | --- | --- | --- |\n")
+        for c in result.corrections:
+            w(
+                f"| {c.turn} | {c.kind} | {_cell(c.before, 50)} | {_cell(c.after, 30)} | "
+                f"{c.reason} | {c.confidence:.2f} |\n"
+            )
+    else:
+        w("None.\n")
