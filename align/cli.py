@@ -30,6 +30,9 @@ from align.errors import (
 log = logging.getLogger("turnalign")
 
 DEFAULT_FORMATS = "json,srt"
+# Below this share of words heard, the transcript is not of this audio (wrong file, wrong
+# language, silence or music): say so with exit code 3 rather than claim success.
+DEFAULT_MIN_COVERAGE = 0.1
 
 
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
@@ -100,8 +103,9 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-coverage",
         type=float,
-        default=None,
-        help="exit 3 when less than this share (0-1) of the transcript is heard",
+        default=DEFAULT_MIN_COVERAGE,
+        help="exit 3 when less than this share (0-1) of the transcript's words is heard "
+        f"(default: {DEFAULT_MIN_COVERAGE}); outputs are written first",
     )
 
 
@@ -153,9 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("result", help="a turnalign result .json")
     p.add_argument("-o", "--output-dir", required=True, help="folder for clips and manifests")
-    p.add_argument(
-        "--audio", default=None, help="the recording (default: the result's audio.path)"
-    )
+    p.add_argument("--audio", default=None, help="the recording (default: the result's audio.path)")
     p.add_argument("--min-s", type=float, default=1.0, help="shortest clip, seconds (default: 1)")
     p.add_argument("--max-s", type=float, default=30.0, help="longest clip, seconds (default: 30)")
     p.add_argument(
@@ -167,9 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--min-confidence", type=float, default=0.0, help="drop clips below this confidence"
     )
-    p.add_argument(
-        "--drop-mismatched", action="store_true", help="drop clips any mismatch touches"
-    )
+    p.add_argument("--drop-mismatched", action="store_true", help="drop clips any mismatch touches")
     p.add_argument("--audio-format", default="flac", choices=["flac", "wav"])
     p.add_argument(
         "--name-prefix", default=None, help="clip name prefix (default: the audio's stem)"
@@ -239,6 +239,7 @@ def _writer_options(args: argparse.Namespace) -> Any:
 
 def align_options(args: argparse.Namespace) -> Any:
     """Typed ``AlignOptions`` from parsed arguments (shared by ``align`` and ``batch``)."""
+    from align.corrections import CorrectionOptions
     from align.engines.base import EngineOptions
     from align.pipeline import AlignOptions
 
@@ -253,6 +254,7 @@ def align_options(args: argparse.Namespace) -> Any:
             vad_filter=args.vad,
         )
         return AlignOptions(
+            corrections=CorrectionOptions(fix_words=getattr(args, "fix_words", False)),
             engine_name=args.engine,
             engine=engine,
             transcript_format=args.transcript_format,
@@ -304,10 +306,11 @@ def _cmd_align(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-coverage must be between 0 and 1, got {args.min_coverage}")
     _check_inputs(args.audio, args.transcript)
     outdir = Path(args.output_dir)
+    stem = Path(args.transcript).stem
+    _check_not_overwriting_inputs(outdir, stem, formats, (args.audio, args.transcript))
     bar, on_progress = _progress(args.quiet)
     with bar:
         result = align_file(args.audio, args.transcript, opts, on_progress=on_progress)
-    stem = Path(args.transcript).stem
     written = write_outputs(result, formats, outdir, stem, wopts)
     if not args.quiet:
         for line in summary_lines(result):
@@ -318,6 +321,18 @@ def _cmd_align(args: argparse.Namespace) -> int:
     if args.min_coverage is not None and q is not None and q.coverage < args.min_coverage:
         raise AlignmentFailedError(q.coverage, args.min_coverage)
     return EXIT_OK
+
+
+def _check_not_overwriting_inputs(
+    outdir: Path, stem: str, formats: Sequence[str], inputs: Sequence[str]
+) -> None:
+    from align.writers import get_writer
+
+    protected = {Path(p).resolve() for p in inputs}
+    for name in formats:
+        target = (outdir / f"{stem}{get_writer(name).extension}").resolve()
+        if target in protected:
+            raise UsageError(f"--format {name} would overwrite the input '{target}'; use -o")
 
 
 def _check_inputs(audio_path: str, transcript_path: str) -> None:
@@ -353,4 +368,30 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(format_text(report))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from align.export import ExportOptions, export_clips, resolve_audio_path, summary_lines
+    from align.reference import read_result
+
+    try:
+        opts = ExportOptions(
+            min_s=args.min_s,
+            max_s=args.max_s,
+            pad_ms=args.pad_ms,
+            min_coverage=args.min_coverage,
+            min_confidence=args.min_confidence,
+            drop_mismatched=args.drop_mismatched,
+            audio_format=args.audio_format,
+            name_prefix=args.name_prefix,
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    result = read_result(args.result)
+    audio_path = args.audio or resolve_audio_path(result, args.result)
+    summary = export_clips(result, audio_path, args.output_dir, opts)
+    if not args.quiet:
+        for line in summary_lines(summary):
+            print(line, file=sys.stderr)
     return EXIT_OK

@@ -35,6 +35,14 @@ SAMPLE_RATE = 16000
 # cut rarely lands inside a word.
 _CUT_SEARCH_S = 8.0
 _CUT_FRAME_S = 0.1
+# Re-listening: context either side of a skipped stretch, so the engine hears whole words.
+_RERUN_CONTEXT_S = 1.0
+# A gap this long between aligned turns is no skip; the transcript may not fit the audio.
+_RERUN_MAX_S = 60.0
+# A not-found turn is re-listened to only when the gap holds most of its typical duration.
+_RERUN_ROOM_RATIO = 0.6
+# Never re-listen to more than this share of the file (a wrong transcript would ask for all).
+_RERUN_BUDGET_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,42 +272,76 @@ def _rerun_gaps(
     opts: AlignOptions,
     reread: Callable[[float, float], np.ndarray] | None,
 ) -> Heard | None:
-    """Re-transcribe windows where runs of transcript words went unheard but fit.
+    """Re-listen, with the transcript text as prompt, where the engine skipped speech.
+
+    Two signs of a skip: a run of interpolated words (the transcript has words there and
+    the audio has room, but nothing was heard), and a whole turn not found although the
+    gap between its aligned neighbours could hold it. Only words heard inside the gap
+    replace what was there, so the neighbours' words stay as they were.
 
     Returns the merged heard words, or ``None`` when nothing was re-run.
     """
-    windows: list[tuple[float, float, str]] = []
-    for turn in timed.turns:
-        if turn.status != "aligned":
-            continue
-        run: list[int] = []
-        for i, w in enumerate([*turn.words, None]):  # type: ignore[list-item]
-            if w is not None and w.status == "interpolated":
-                run.append(i)
-                continue
-            if len(run) >= opts.rerun_min_words:
-                a, b = turn.words[run[0]], turn.words[run[-1]]
-                if (
-                    a.start is not None
-                    and b.end is not None
-                    and b.end - a.start >= opts.rerun_min_s
-                ):
-                    text = " ".join(turn.words[k].text for k in run)
-                    windows.append((max(0.0, a.start - 1.0), min(duration_s, b.end + 1.0), text))
-            run = []
-    if not windows:
+    gaps = _skipped_stretches(timed, duration_s, opts)
+    if not gaps:
         return None
-    log.info("re-listening to %d stretch(es) the engine skipped", len(windows))
+    log.info("re-listening to %d stretch(es) the engine skipped", len(gaps))
     words = list(heard.words)
-    for start_s, end_s, text in windows:
+    for lo, hi, text in gaps:
+        start_s, end_s = max(0.0, lo - _RERUN_CONTEXT_S), min(duration_s, hi + _RERUN_CONTEXT_S)
         samples = reread(start_s, end_s) if reread else _read_span(audio_path, start_s, end_s)
         part = engine.transcribe(samples, offset_s=start_s, prompt=text)
-        if not part.words:
+        inside = [w for w in part.words if lo <= (w.start + w.end) / 2 <= hi]
+        if not inside:
             continue
-        words = [w for w in words if w.end <= start_s or w.start >= end_s]
-        words.extend(part.words)
+        words = [w for w in words if not lo <= (w.start + w.end) / 2 <= hi]
+        words.extend(inside)
         words.sort(key=lambda w: (w.start, w.end))
     return Heard(tuple(words), heard.language)
+
+
+def _skipped_stretches(
+    timed: TimedTranscript, duration_s: float, opts: AlignOptions
+) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, transcript text) of the stretches worth re-listening to."""
+    out: list[tuple[float, float, str]] = []
+    turns = timed.turns
+    for i, turn in enumerate(turns):
+        if turn.status == "aligned":
+            run: list[int] = []
+            for k, w in enumerate([*turn.words, None]):
+                if w is not None and w.status == "interpolated":
+                    run.append(k)
+                    continue
+                if len(run) >= opts.rerun_min_words:
+                    a, b = turn.words[run[0]], turn.words[run[-1]]
+                    if (
+                        a.start is not None
+                        and b.end is not None
+                        and b.end - a.start >= opts.rerun_min_s
+                    ):
+                        out.append((a.start, b.end, " ".join(turn.words[q].text for q in run)))
+                run = []
+            continue
+        # A turn not found between aligned neighbours, with room for it: a skip, not an
+        # edited-out turn (those leave no room).
+        prev = turns[i - 1] if i > 0 else None
+        nxt = turns[i + 1] if i + 1 < len(turns) else None
+        lo = prev.end if prev is not None else 0.0
+        hi = nxt.start if nxt is not None else duration_s
+        if lo is None or hi is None:
+            continue
+        expected_s = len(turn.text) * opts.timing.seconds_per_char
+        room = hi - lo
+        if opts.rerun_min_s <= room <= _RERUN_MAX_S and room >= _RERUN_ROOM_RATIO * expected_s:
+            out.append((lo, hi, " ".join(turn.text.split())))
+    budget = _RERUN_BUDGET_SHARE * duration_s
+    kept, used = [], 0.0
+    for lo, hi, text in out:
+        if used + (hi - lo) > budget:
+            break
+        kept.append((lo, hi, text))
+        used += hi - lo
+    return kept
 
 
 def _read_span(path: str | Path, start_s: float, end_s: float) -> np.ndarray:
