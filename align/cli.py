@@ -78,6 +78,12 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
         "--no-speaker-prefix", action="store_true", help="leave speaker names out of subtitles"
     )
     g.add_argument(
+        "--html-embed-audio",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="html: embed the audio in the page (auto: files up to 20 MB) or link it",
+    )
+    g.add_argument(
         "--fix-words",
         action="store_true",
         help="the corrected transcript also applies confident word substitutions",
@@ -232,6 +238,7 @@ def _writer_options(args: argparse.Namespace) -> Any:
                 max_cue_s=args.max_cue_s,
                 speaker_prefix=not args.no_speaker_prefix,
             ),
+            html_embed_audio=args.html_embed_audio,
         )
     except ValueError as e:
         raise UsageError(str(e)) from e
@@ -308,6 +315,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
     outdir = Path(args.output_dir)
     stem = Path(args.transcript).stem
     _check_not_overwriting_inputs(outdir, stem, formats, (args.audio, args.transcript))
+    _check_output_dir(outdir)
     bar, on_progress = _progress(args.quiet)
     with bar:
         result = align_file(args.audio, args.transcript, opts, on_progress=on_progress)
@@ -333,6 +341,22 @@ def _check_not_overwriting_inputs(
         target = (outdir / f"{stem}{get_writer(name).extension}").resolve()
         if target in protected:
             raise UsageError(f"--format {name} would overwrite the input '{target}'; use -o")
+
+
+def _check_output_dir(outdir: Path) -> None:
+    """Fail before the model loads when ``outdir`` cannot be made (it or a parent is a file),
+    so that an hour of transcription is not thrown away at the last step."""
+    import os
+
+    from align.errors import OutputError
+
+    path = outdir
+    while not os.path.lexists(path) and path.parent != path:
+        path = path.parent
+    if not os.path.isdir(path):
+        raise OutputError(path, "is not a folder" if os.path.lexists(path) else "not found")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(path, "permission denied")
 
 
 def _check_inputs(audio_path: str, transcript_path: str) -> None:

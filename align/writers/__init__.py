@@ -9,7 +9,8 @@ Formats (name: extension): json: .json (the "turnalign/1" contract), srt: .srt,
 vtt: .vtt, ass: .ass, md: .md, textgrid: .TextGrid, csv: .csv, tsv: .tsv,
 words_csv: .words.csv, words_tsv: .words.tsv, audacity: .labels.txt, txt: .timed.txt,
 timestamped: .timestamped.txt (the input's own format with times), corrected:
-.corrected.txt (the same with ``result.corrections`` applied), report: .report.md.
+.corrected.txt (the same with ``result.corrections`` applied), report: .report.md,
+html: .html (a self-contained page to review the alignment while listening).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, cast
 
 from align.errors import OutputError, UnknownFormatError
 from align.model import Result
 from align.writers.corrected import write_corrected, write_timestamped
+from align.writers.html import write_html
 from align.writers.json_writer import write_json
 from align.writers.labels import write_audacity
 from align.writers.options import SubtitleOptions, WriterOptions
@@ -61,6 +63,7 @@ OutputFormat = Literal[
     "timestamped",
     "corrected",
     "report",
+    "html",
 ]
 
 Writer = Callable[[Result, TextIO, WriterOptions], None]
@@ -98,6 +101,7 @@ WRITERS: dict[str, WriterSpec] = {
     "timestamped": WriterSpec(write_timestamped, ".timestamped.txt"),
     "corrected": WriterSpec(write_corrected, ".corrected.txt"),
     "report": WriterSpec(write_report, ".report.md"),
+    "html": WriterSpec(write_html, ".html"),
 }
 
 
@@ -157,6 +161,8 @@ def write_outputs(
         if final.is_dir():
             raise OutputError(final, "a folder has this name")
 
+    # Writers that link other files (the HTML page's audio) link them relative to outdir.
+    opts = replace(opts, output_dir=outdir)
     staged: list[tuple[Path, Path]] = []  # (temporary, final)
     try:
         for spec, final in zip(specs.values(), finals, strict=True):

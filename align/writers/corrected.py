@@ -11,7 +11,7 @@ from typing import TextIO
 
 from align.corrections import apply_corrections
 from align.model import Result
-from align.transcript import Transcript, TranscriptTurn, render_transcript
+from align.transcript import TRANSCRIPT_FORMATS, Transcript, TranscriptTurn, render_transcript
 from align.writers.options import WriterOptions
 
 
@@ -20,9 +20,11 @@ def _as_transcript(result: Result) -> Transcript:
         TranscriptTurn(t.speaker, t.text, tuple(t.text.split()), t.original_time, 1)
         for t in result.turns
     )
+    fmt = result.transcript.format
     return Transcript(
         path=result.transcript.path,
-        format=result.transcript.format,  # type: ignore[arg-type]
+        # A result from elsewhere may name a layout we do not write; use speaker blocks.
+        format=fmt if fmt in TRANSCRIPT_FORMATS else "speaker_block",  # type: ignore[arg-type]
         front_matter=result.transcript.front_matter,
         turns=turns,
     )

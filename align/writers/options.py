@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 # Below this a line cannot hold a speaker label plus a short word.
 MIN_CHARS_PER_LINE = 8
@@ -59,16 +61,27 @@ class WriterOptions:
         subtitle: cue layout for SRT, VTT and ASS.
         label_max_chars: longest Audacity label, in characters; longer turn texts are
             cut at a word boundary and end with "…".
+        html_embed_audio: how the HTML review page gets its audio: "auto" embeds files
+            up to ``html.EMBED_AUDIO_MAX_BYTES`` and links larger ones, "always" embeds,
+            "never" links (by a path relative to ``output_dir``).
+        output_dir: the folder the output is written to, so that a writer can link other
+            files relative to it; ``write_outputs`` sets it. ``None``: the current folder.
     """
 
     subtitle: SubtitleOptions = SubtitleOptions()
     label_max_chars: int = 100
+    html_embed_audio: Literal["auto", "always", "never"] = "auto"
+    output_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.label_max_chars < MIN_CHARS_PER_LINE:
             raise ValueError(
                 f"label_max_chars={self.label_max_chars} is too small; "
                 f"use at least {MIN_CHARS_PER_LINE}"
+            )
+        if self.html_embed_audio not in ("auto", "always", "never"):
+            raise ValueError(
+                f"html_embed_audio={self.html_embed_audio!r} must be 'auto', 'always' or 'never'"
             )
 
 

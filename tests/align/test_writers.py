@@ -4,6 +4,7 @@ and the all-or-nothing behaviour of ``write_outputs``."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -443,8 +444,10 @@ def test_write_outputs_writes_every_format(tmp_path: Path, result: Result) -> No
     assert paths == [outdir / f"talk{WRITERS[n].extension}" for n in names]
     assert sorted(p.name for p in outdir.iterdir()) == sorted(p.name for p in paths)
     assert all(p.stat().st_size > 0 for p in paths)
+    # write_outputs tells writers where the file goes (the html page links audio from there).
+    placed = dataclasses.replace(OPTS, output_dir=outdir)
     for name, path in zip(names, paths, strict=True):
-        assert path.read_text(encoding="utf-8") == _render(name, result)
+        assert path.read_text(encoding="utf-8") == _render(name, result, placed)
 
 
 def test_write_outputs_files_get_the_usual_mode(tmp_path: Path, result: Result) -> None:
