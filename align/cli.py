@@ -364,9 +364,9 @@ def _check_inputs(audio_path: str, transcript_path: str) -> None:
     from align.transcript import read_transcript
 
     read_transcript(transcript_path)  # raises on missing/empty/binary
-    from align.pipeline import _probe
+    from align.pipeline import probe_duration
 
-    _probe(audio_path)
+    probe_duration(audio_path)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:

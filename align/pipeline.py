@@ -21,7 +21,7 @@ from align.corrections import CorrectionOptions, derive_corrections, flag_suspec
 from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.match import MatchOptions, match_units
-from align.model import AudioInfo, Quality, Result, TranscriptInfo
+from align.model import AudioInfo, EngineInfo, Quality, Result, TranscriptInfo
 from align.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
 from align.transcript import Transcript, TranscriptFormat, read_transcript
@@ -101,14 +101,15 @@ def align_file(
         ToolkitError: bad input (see ``align.errors``).
     """
     transcript = read_transcript(transcript_path, opts.transcript_format)
-    duration_s = _probe(audio_path)
+    duration_s = probe_duration(audio_path)
     if engine is None:
         engine = load_engine(opts.engine_name, opts.engine)
     heard = transcribe_file(audio_path, engine, opts.window_s, on_progress)
     return align_heard(transcript, heard, audio_path, duration_s, engine, opts)
 
 
-def _probe(path: str | Path) -> float:
+def probe_duration(path: str | Path) -> float:
+    """The audio's duration in seconds; raises ``AudioDecodeError`` when it cannot be read."""
     try:
         return audio.probe_duration_s(path)
     except audio.AudioError as e:
@@ -152,7 +153,7 @@ def transcribe_file(
     path: str | Path, engine: Engine, window_s: float, on_progress: ProgressFn | None = None
 ) -> Heard:
     """Run the engine over the whole file, one bounded window at a time."""
-    total_s = _probe(path)
+    total_s = probe_duration(path)
     words: list[HeardWord] = []
     language = ""
     for offset_s, samples in iter_windows(path, window_s):
@@ -241,9 +242,7 @@ def align_heard(
     return replace(result, corrections=derive_corrections(result, opts.corrections))
 
 
-def _no_engine_info():  # type: ignore[no-untyped-def]
-    from align.model import EngineInfo
-
+def _no_engine_info() -> EngineInfo:
     return EngineInfo("none", "", "", "", "")
 
 

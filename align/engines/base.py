@@ -55,7 +55,7 @@ class EngineOptions:
     language: str | None = None
     beam_size: int = 1
     cpu_threads: int = 0
-    batch_size: int = 8
+    batch_size: int = 1
     vad_filter: bool = False
 
     def __post_init__(self) -> None:
