@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -47,12 +46,6 @@ def add_batch_args(p: argparse.ArgumentParser) -> None:
         help="Ray cluster to join, e.g. ray://head:10001 (default: $RAY_ADDRESS, else a new "
         "local instance)",
     )
-    g.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        help="segments decoded together where the engine supports batching (GPU)",
-    )
     g.add_argument("--force", action="store_true", help="redo items that are already finished")
 
 
@@ -73,9 +66,6 @@ def run_batch_command(
     source = args.manifest if args.manifest is not None else args.pairs
     items = read_manifest(source) if args.manifest is not None else pair_directory(source)
     try:
-        if args.batch_size is not None:
-            engine = replace(align_opts.engine, batch_size=args.batch_size)
-            align_opts = replace(align_opts, engine=engine)
         opts = BatchOptions(
             align=align_opts,
             formats=tuple(formats),

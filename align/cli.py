@@ -55,6 +55,12 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--language", default=None, help="language code, e.g. en (default: detect)")
     g.add_argument("--beam-size", type=int, default=1)
+    g.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="30 s chunks decoded together (faster-whisper; helps most on a GPU; default 1)",
+    )
     g.add_argument("--threads", type=int, default=0, help="CPU threads (0: engine default)")
     g.add_argument(
         "--vad",
@@ -257,6 +263,7 @@ def align_options(args: argparse.Namespace) -> Any:
             compute_type=args.compute_type,
             language=args.language,
             beam_size=args.beam_size,
+            batch_size=args.batch_size,
             cpu_threads=args.threads,
             vad_filter=args.vad,
         )

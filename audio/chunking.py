@@ -13,6 +13,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .decode import SAMPLE_RATE
 from .vad import SpeechSpan
 
@@ -155,3 +158,36 @@ def _choose_cut(pieces: list[tuple[int, int]], first: int, last: int, min_gap: i
     if long_pauses:
         return long_pauses[-1]
     return max(candidates, key=lambda k: (pieces[k][0] - pieces[k - 1][1], k))
+
+
+# Cuts between fixed-length chunks look this far back from the limit for a quiet spot.
+_QUIET_SEARCH_S = 5.0
+_QUIET_FRAME_S = 0.1
+
+
+def cut_at_quiet_points(
+    samples: NDArray[np.floating], max_chunk_s: float = 30.0, sample_rate: int = SAMPLE_RATE
+) -> list[Window]:
+    """Split samples into chunks of at most ``max_chunk_s``, each cut at the quietest
+    100 ms in the last seconds before the limit, so cuts rarely land inside a word.
+
+    Unlike ``plan_windows`` this needs no VAD and drops nothing: the chunks tile the input.
+    """
+    max_len = int(max_chunk_s * sample_rate)
+    frame = int(_QUIET_FRAME_S * sample_rate)
+    search = int(_QUIET_SEARCH_S * sample_rate)
+    out: list[Window] = []
+    start = 0
+    total = len(samples)
+    while total - start > max_len:
+        lo = start + max(frame, max_len - search)
+        hi = start + max_len
+        seg = np.asarray(samples[lo:hi], dtype=np.float32)
+        n = len(seg) // frame
+        energy = (seg[: n * frame].reshape(n, frame) ** 2).mean(axis=1)  # shape: (n,)
+        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        out.append(Window(start, cut))
+        start = cut
+    if total > start:
+        out.append(Window(start, total))
+    return out

@@ -12,6 +12,7 @@ from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError
 from align.model import EngineInfo
+from audio.chunking import cut_at_quiet_points
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ ENGINE_NAME = "faster-whisper"
 # a transcript is known, so the decoder gains little from context and it stops one
 # hallucinated stretch from derailing the rest of the file.
 _CONDITION_ON_PREVIOUS_TEXT = False
+# Shorter audio is one chunk anyway; the sequential path is simpler there.
+_BATCH_MIN_S = 30.0
 
 
 def _resolve_device(device: str) -> str:
@@ -46,6 +49,11 @@ class FasterWhisperEngine:
         self._info = info
         self._opts = opts
         self._english_only = english_only
+        self._batched: Any = None
+        if opts.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model)
 
     @property
     def info(self) -> EngineInfo:
@@ -63,15 +71,33 @@ class FasterWhisperEngine:
         """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words."""
         lang = language or self._opts.language or ("en" if self._english_only else None)
         total_s = len(samples) / SAMPLE_RATE
-        segments, info = self._model.transcribe(
-            samples.astype(np.float32, copy=False),
-            language=lang,
-            beam_size=self._opts.beam_size,
-            word_timestamps=True,
-            condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
-            initial_prompt=prompt,
-            vad_filter=self._opts.vad_filter,
-        )
+        samples = samples.astype(np.float32, copy=False)
+        if self._batched is not None and total_s > _BATCH_MIN_S:
+            # Several 30 s chunks share each forward pass; chunks are cut at quiet points
+            # (not by VAD, which can drop quiet speakers).
+            clips = [
+                {"start": w.start_sample / SAMPLE_RATE, "end": w.end_sample / SAMPLE_RATE}
+                for w in cut_at_quiet_points(samples)
+            ]
+            segments, info = self._batched.transcribe(
+                samples,
+                language=lang,
+                beam_size=self._opts.beam_size,
+                word_timestamps=True,
+                initial_prompt=prompt,
+                clip_timestamps=clips,
+                batch_size=self._opts.batch_size,
+            )
+        else:
+            segments, info = self._model.transcribe(
+                samples,
+                language=lang,
+                beam_size=self._opts.beam_size,
+                word_timestamps=True,
+                condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
+                initial_prompt=prompt,
+                vad_filter=self._opts.vad_filter,
+            )
         words: list[HeardWord] = []
         for seg in segments:  # work happens while iterating
             for w in seg.words or ():
