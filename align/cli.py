@@ -107,7 +107,8 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
         "--refine",
         default=None,
         choices=["none", "fast", "full"],
-        help="boundary refinement after alignment (default: fast)",
+        help="boundary refinement after alignment: full (forced alignment, default), fast "
+        "(snap edges to speech energy), none",
     )
     p.add_argument(
         "--no-rerun", action="store_true", help="do not re-listen to stretches the engine skipped"

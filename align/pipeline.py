@@ -321,18 +321,22 @@ def _skipped_stretches(
                         out.append((a.start, b.end, " ".join(turn.words[q].text for q in run)))
                 run = []
             continue
-        # A turn not found between aligned neighbours, with room for it: a skip, not an
-        # edited-out turn (those leave no room).
-        prev = turns[i - 1] if i > 0 else None
-        nxt = turns[i + 1] if i + 1 < len(turns) else None
-        lo = prev.end if prev is not None else 0.0
-        hi = nxt.start if nxt is not None else duration_s
+        # A run of turns not found between aligned neighbours, with room for it: a skip,
+        # not an edited-out stretch (those leave no room). Whisper can skip several turns
+        # at once (issue 9: four in a row in the 3-hour benchmark), so take the whole run.
+        if i > 0 and turns[i - 1].status != "aligned":
+            continue  # inside a run, handled at its first turn
+        j = i
+        while j < len(turns) and turns[j].status != "aligned":
+            j += 1
+        lo = turns[i - 1].end if i > 0 else 0.0
+        hi = turns[j].start if j < len(turns) else duration_s
         if lo is None or hi is None:
             continue
-        expected_s = len(turn.text) * opts.timing.seconds_per_char
+        expected_s = sum(len(t.text) for t in turns[i:j]) * opts.timing.seconds_per_char
         room = hi - lo
         if opts.rerun_min_s <= room <= _RERUN_MAX_S and room >= _RERUN_ROOM_RATIO * expected_s:
-            out.append((lo, hi, " ".join(turn.text.split())))
+            out.append((lo, hi, " ".join(w for t in turns[i:j] for w in t.text.split())))
     budget = _RERUN_BUDGET_SHARE * duration_s
     kept, used = [], 0.0
     for lo, hi, text in out:
