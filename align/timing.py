@@ -27,6 +27,9 @@ from align.model import Mismatch, Turn, Word, WordStatus
 from align.normalize import is_filler, normalize_token
 from align.repeats import find_repeats
 
+# How alike a heard word and an unheard edge word must be for the edge to claim it.
+_EDGE_OWN_SIMILARITY = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class TimingOptions:
@@ -257,7 +260,21 @@ def _rebind_detached_edges(
             assert e.start is not None and e.end is not None
             assert n.start is not None and n.end is not None
             gap = n.start - e.end if before else e.start - n.end
-            if gap < opts.detached_gap_s or len(set(e.heard)) != 1:
+            if gap < opts.detached_gap_s:
+                continue
+            if all(kind == "sub" for kind in e.kinds):
+                # A dissimilar word far from the rest of its turn is no evidence of anything.
+                used.difference_update(e.heard)
+                e.heard, e.kinds, e.sims = [], [], []
+                e.status, e.start, e.end, e.confidence, e.heard_text = (
+                    "not_found",
+                    None,
+                    None,
+                    0.0,
+                    None,
+                )
+                continue
+            if len(set(e.heard)) != 1:
                 continue
             lo = (n.start - opts.max_word_gap_s) if before else n.end
             hi = n.start if before else n.end + opts.max_word_gap_s
@@ -473,11 +490,19 @@ def _fill_one_run(
         lo_e, hi_e = lo, hi
     elif in_turn_next:  # run opens the turn: only speech running into the turn is its own
         gap_heard = _contiguous(heard, gap_heard[::-1], hi, len(run) + 1, opts)[::-1]
+        gap_heard = _own_words(slots, run, heard, gap_heard)
         lo_e = heard[gap_heard[0]].start if gap_heard else hi - expected_s - 0.1
         lo_e = max(lo, min(lo_e, hi), hi - opts.edge_max_lead_s)
         hi_e = hi
     else:  # run closes the turn: only speech running on from the turn is its own
         gap_heard = _contiguous(heard, gap_heard, lo, len(run) + 1, opts)
+        gap_heard = _own_words(slots, run, heard, gap_heard)
+        # Leave the next turn's unheard opening words their share of the pause.
+        opening = [q for q in range(last + 1, len(slots)) if slots[q].start is None]
+        opening = opening[
+            : next((n for n, q in enumerate(opening) if q != last + 1 + n), len(opening))
+        ]
+        hi = hi - sum(len(slots[q].text) + 1 for q in opening) * opts.seconds_per_char
         lo_e = lo
         hi_e = heard[gap_heard[-1]].end if gap_heard else lo + expected_s + 0.1
         hi_e = min(max(hi_e, lo), hi, lo + opts.edge_max_lead_s)
@@ -557,6 +582,22 @@ def _contiguous(
         out.append(h)
         last = w.start if w.end <= edge_s else w.end
     return out
+
+
+def _own_words(
+    slots: list[TokenSlot], run: list[int], heard: Sequence[HeardWord], candidates: list[int]
+) -> list[int]:
+    """Keep edge candidates only when one of them sounds like one of the run's words.
+
+    Unclaimed speech next to a turn's edge may just as well be the neighbouring turn's
+    words that its transcript lacks; it is the run's own only when the words resemble.
+    """
+    run_units = [u for k in run for u in slots[k].units]
+    for h in candidates:
+        for u in normalize_token(heard[h].text):
+            if any(similarity(u, r) >= _EDGE_OWN_SIMILARITY for r in run_units):
+                return candidates
+    return []
 
 
 def _spread(slots: list[TokenSlot], run: list[int], lo: float, hi: float) -> None:

@@ -213,7 +213,9 @@ def _corrupt(kind: str, k: int, a: int, b: int) -> tuple[list[TranscriptTurn], s
         tokens[a % len(tokens)] = FILLER_WORDS[b % len(FILLER_WORDS)]
     else:
         turns[k], turns[k + 1] = turns[k + 1], turns[k]
-        return turns, {k, k + 1}
+        # Out of order, the pair can no longer both be heard, and the turns beside them now
+        # border different text: an identical edge word ("thee.") may change hands.
+        return turns, {k - 1, k, k + 1, k + 2}
     turns[k] = _turn(turns[k], tokens)
     return turns, {k}
 
