@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 import audio
 from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
@@ -285,9 +286,15 @@ def _rerun_gaps(
         return None
     log.info("re-listening to %d stretch(es) the engine skipped", len(gaps))
     words = list(heard.words)
-    for lo, hi, text in gaps:
-        start_s, end_s = max(0.0, lo - _RERUN_CONTEXT_S), min(duration_s, hi + _RERUN_CONTEXT_S)
-        samples = reread(start_s, end_s) if reread else _read_span(audio_path, start_s, end_s)
+    gaps.sort()
+    spans = [
+        (max(0.0, lo - _RERUN_CONTEXT_S), min(duration_s, hi + _RERUN_CONTEXT_S))
+        for lo, hi, _ in gaps
+    ]
+    audio_spans = (
+        (reread(a, b) for a, b in spans) if reread else read_spans(audio_path, spans)
+    )  # one ordered pass over the file, however many stretches
+    for (lo, hi, text), (start_s, _), samples in zip(gaps, spans, audio_spans):
         part = engine.transcribe(samples, offset_s=start_s, prompt=text)
         inside = [w for w in part.words if lo <= (w.start + w.end) / 2 <= hi]
         if not inside:
@@ -347,17 +354,35 @@ def _skipped_stretches(
     return kept
 
 
-def _read_span(path: str | Path, start_s: float, end_s: float) -> np.ndarray:
-    a, b = int(start_s * SAMPLE_RATE), int(end_s * SAMPLE_RATE)
-    parts: list[np.ndarray] = []
+def read_spans(path: str | Path, spans: list[tuple[float, float]]) -> Iterator[NDArray[np.float32]]:
+    """Yield the samples of each (start_s, end_s) span, in one pass over the file.
+
+    Spans must be sorted by start; they may overlap.
+    """
+    bounds = [(int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for a, b in spans]
+    keep_from = bounds[0][0] if bounds else 0
+    buf: list[audio.AudioBlock] = []
+    k = 0
     try:
         for block in audio.iter_blocks(path):
-            lo, hi = block.offset_samples, block.offset_samples + len(block.samples)
-            if hi <= a:
-                continue
-            if lo >= b:
-                break
-            parts.append(block.samples[max(0, a - lo) : min(len(block.samples), b - lo)])
+            buf.append(block)
+            block_end = block.offset_samples + len(block.samples)
+            while k < len(bounds) and bounds[k][1] <= block_end:
+                yield _cut(buf, *bounds[k])
+                k += 1
+                keep_from = bounds[k][0] if k < len(bounds) else block_end
+            buf = [b for b in buf if b.offset_samples + len(b.samples) > keep_from]
     except audio.AudioError as e:
         raise AudioDecodeError(e.path, e.reason) from e
+    while k < len(bounds):  # spans running past the end of the audio
+        yield _cut(buf, *bounds[k])
+        k += 1
+
+
+def _cut(blocks: list[audio.AudioBlock], a: int, b: int) -> NDArray[np.float32]:
+    parts = [
+        blk.samples[max(0, a - blk.offset_samples) : max(0, b - blk.offset_samples)]
+        for blk in blocks
+        if blk.offset_samples < b and blk.offset_samples + len(blk.samples) > a
+    ]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
