@@ -73,14 +73,22 @@ def main() -> int:
     for copies in COPIES:
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(copies)],
-            capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| audio | transcript words | heard words | turns aligned | match+timing wall (s) | peak RSS (MB) |")
+    print(
+        "| audio | transcript words | heard words | turns aligned "
+        "| match+timing wall (s) | peak RSS (MB) |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['audio_h']:.2f} h | {r['transcript_words']:,} | {r['heard_words']:,} | "
-              f"{r['turns_aligned']}/{r['turns']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} |")
+        print(
+            f"| {r['audio_h']:.2f} h | {r['transcript_words']:,} | {r['heard_words']:,} | "
+            f"{r['turns_aligned']}/{r['turns']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

@@ -125,8 +125,6 @@ def clean_run(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Res
     return _run(shared_dir, tmp_path_factory.mktemp("conv_dev_clean"), "clean")
 
 
-
-
 def test_duplicates_and_extra_turn_are_reported(
     noisy_run: tuple[Result, Path], truth: dict[str, Any]
 ) -> None:
