@@ -154,7 +154,11 @@ class AlignmentFailedError(ToolkitError):
     def __init__(self, coverage: float, min_coverage: float) -> None:
         self.coverage = coverage
         self.min_coverage = min_coverage
-        super().__init__(
-            f"transcript does not fit the audio: {coverage:.0%} of its words were heard, "
-            f"below --min-coverage {min_coverage:.0%} (wrong file or wrong language?)"
-        )
+        if coverage <= 0.0:
+            detail = "none of its words were heard (silence, music, or another recording?)"
+        else:
+            detail = (
+                f"{coverage:.0%} of its words were heard, below --min-coverage "
+                f"{min_coverage:.0%} (wrong file or wrong language?)"
+            )
+        super().__init__(f"transcript does not fit the audio: {detail}")
