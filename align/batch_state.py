@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from align import __version__
+from align.atomic import sync_dir as _sync_dir
 from align.batch_manifest import STATE_DIR_NAME, BatchItem
 from align.errors import OutputError, UsageError
 from align.model import SCHEMA
@@ -261,20 +262,6 @@ def lock_outdir(outdir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _sync_dir(path: Path) -> None:
-    """Persist renames and unlinks; folders cannot be opened for fsync on Windows."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as e:
-        log.debug("cannot fsync folder %s: %s", path, e)
-    finally:
-        os.close(fd)
 
 
 __all__ = [

@@ -28,13 +28,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import audio
+from align.atomic import sync_dir
 from align.errors import AudioDecodeError, InputError, OutputError
 from align.export_audio import (
     ProgressFn,
     encode_clip,
     iter_clip_samples,
     remove_file,
-    sync_dir,
     write_if_changed,
 )
 from align.export_manifest import (

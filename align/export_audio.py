@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import audio
+from align.atomic import sync_dir
 from align.errors import AudioDecodeError, OutputError
 from align.export_plan import SAMPLE_RATE, AudioFormat
 
@@ -191,20 +192,6 @@ def remove_file(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as e:
         raise OutputError(path, _reason(e)) from e
-
-
-def sync_dir(path: Path) -> None:
-    """Persist renames in ``path``; folders cannot be opened for fsync on Windows."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as e:
-        logger.debug("cannot fsync folder %s: %s", path, e)
-    finally:
-        os.close(fd)
 
 
 def _remove(path: Path) -> None:

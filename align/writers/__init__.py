@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, cast
 
+from align.atomic import sync_dir as _sync_dir
 from align.errors import OutputError, UnknownFormatError
 from align.model import Result
 from align.writers.corrected import write_corrected, write_timestamped
@@ -230,20 +231,6 @@ def _remove(paths: Iterable[Path]) -> None:
             pass
         except OSError as e:
             logger.warning("cannot remove temporary file %s: %s", path, e)
-
-
-def _sync_dir(path: Path) -> None:
-    """Persist the renames; folders cannot be opened for fsync on Windows."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as e:
-        logger.debug("cannot fsync folder %s: %s", path, e)
-    finally:
-        os.close(fd)
 
 
 def _reason(e: OSError) -> str:
