@@ -11,18 +11,33 @@ purpose: sharing ``align.normalize`` would let the matcher's mistakes grade them
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
-from typing import Any, Literal, get_args
 
 import numpy as np
 
 from align.errors import UsageError
-from align.model import Mismatch, Result, Turn, Word
+from align.eval_detect import _score_detection
+from align.eval_report import format_text
+from align.eval_types import (
+    _MAX_SLOT_RUN_WORDS,
+    _MIN_TIME_IOU_PCT,
+    _TOL_EPS_S,
+    EVAL_SCHEMA,
+    TURN_MAPPINGS,
+    Detection,
+    ErrorStats,
+    EvalOptions,
+    EvalReport,
+    KindDetection,
+    TurnScores,
+    Within,
+    WordScores,
+    _norm,
+    _norm_text,
+)
+from align.model import Result, Word
 from align.reference import (
     REFERENCE_FORMATS,
     Corruption,
@@ -32,170 +47,6 @@ from align.reference import (
     read_reference,
     read_result,
 )
-
-TurnMapping = Literal["auto", "noisy", "order", "text", "time"]
-TURN_MAPPINGS: tuple[str, ...] = get_args(TurnMapping)
-EVAL_SCHEMA = "turnalign-eval/1"
-# A one-for-one swap this short is the same spoken words in the same slot ("an" for "and").
-_MAX_SLOT_RUN_WORDS = 2
-# Times travel as JSON rounded to 1 ms; don't let float noise drop an error out of a bin.
-_TOL_EPS_S = 1e-6
-# Turn pairs by time need this much intersection-over-union (in %) to count at all.
-_MIN_TIME_IOU_PCT = 10.0
-# Spelled-out numbers only up to here; longer digit strings are ids, not spoken numbers.
-_MAX_SPELLED_DIGITS = 6
-
-
-# -- options and report ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class EvalOptions:
-    """How ``evaluate`` maps turns, pairs flags with injected errors, and bins errors.
-
-    ``turn_map``: "auto" picks "order" when the turn counts match and every pair's
-    text agrees, else "noisy" when the reference's ``noisy_turn_map`` fits and its pairs
-    agree, else "text" ("time" for a reference without text). "noisy" uses
-    ``Reference.noisy_turn_map``; "text" is the order-keeping pairing with the best total
-    text similarity; "time" the same by time overlap (it trusts the result's own times).
-    ``min_turn_similarity`` is the rapidfuzz ratio (0-100) a text pair needs.
-    ``min_flag_cover`` is the share of an injected span's words a flag must cover.
-    ``missing_turn_min_overlap_share``: share of a missing turn's span that heard-speech
-    flags must overlap (0 = any overlap).
-    """
-
-    turn_map: TurnMapping = "auto"
-    turn_tolerances_s: tuple[float, ...] = (0.1, 0.25, 1.0)
-    word_tolerances_ms: tuple[int, ...] = (25, 50, 100, 250)
-    min_turn_similarity: float = 60.0
-    min_flag_cover: float = 0.5
-    missing_turn_min_overlap_share: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.turn_map not in TURN_MAPPINGS:
-            raise UsageError(f"turn_map must be one of {TURN_MAPPINGS}, got {self.turn_map!r}")
-        for name in ("turn_tolerances_s", "word_tolerances_ms"):
-            tols = getattr(self, name)
-            if not tols or any(not t > 0 for t in tols) or list(tols) != sorted(tols):
-                raise UsageError(f"{name} must be positive and ascending, got {tols!r}")
-        if not 0 <= self.min_turn_similarity <= 100:
-            raise UsageError(f"min_turn_similarity must be 0-100, got {self.min_turn_similarity}")
-        for name in ("min_flag_cover", "missing_turn_min_overlap_share"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise UsageError(f"{name} must be 0-1, got {getattr(self, name)}")
-
-
-@dataclass(frozen=True, slots=True)
-class Within:
-    """Share (0-1) of items whose error is at most ``tolerance_s``; None with no items."""
-
-    tolerance_s: float
-    share: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorStats:
-    """Absolute errors in seconds over the ``n_timed`` timed items; ``within`` shares are
-    over all ``n_total`` items, so untimed ones count as misses."""
-
-    n_total: int
-    n_timed: int
-    median_s: float | None
-    p95_s: float | None
-    mean_s: float | None
-    max_s: float | None
-    within: tuple[Within, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TurnScores:
-    """Turn start/end errors over result turns that map to a reference turn."""
-
-    n_result: int
-    n_reference: int
-    n_mapped: int
-    n_not_found: int
-    n_reference_unmapped: int
-    n_extra: int
-    extra_turns_timed: int
-    start: ErrorStats
-    end: ErrorStats
-    both_within: tuple[Within, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class WordScores:
-    """Word errors for one reference grade ("gold", "silver" or "all").
-
-    ``n_matched`` pairs include ``n_slot_paired`` one-for-one swaps (e.g. "an" for "and").
-    """
-
-    grade: str
-    n_reference: int
-    n_matched: int
-    n_slot_paired: int
-    n_not_timed: int
-    n_interpolated: int
-    start: ErrorStats
-    end: ErrorStats
-    boundaries: ErrorStats
-
-
-@dataclass(frozen=True, slots=True)
-class KindDetection:
-    """Recall of one injected error kind; ``missed`` describes the ones not flagged."""
-
-    kind: str
-    injected: int
-    detected: int
-    recall: float | None
-    missed: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """How well mismatch flags find injected errors.
-
-    ``applicable`` is True when the result is of the corrupted transcript (its turn map is
-    the reference's ``noisy_turn_map``); otherwise every ``not_in_audio`` flag is false.
-    """
-
-    applicable: bool
-    kinds: tuple[KindDetection, ...]
-    not_in_audio_flags: int
-    not_in_audio_true: int
-    not_in_audio_false: int
-    not_in_audio_precision: float | None
-    not_in_transcript_flags: int
-    substitution_flags: int
-
-
-@dataclass(frozen=True, slots=True)
-class EvalReport:
-    """Everything ``evaluate`` measured; ``turn_map[i]`` is result turn i's reference turn."""
-
-    reference: str
-    reference_format: str
-    transcript: str
-    turn_map_method: str
-    turn_map: tuple[int | None, ...]
-    turns: TurnScores | None
-    words: tuple[WordScores, ...]
-    result_words: int
-    result_words_matched: int
-    detection: Detection
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (floats rounded to 0.1 ms), tagged ``schema: turnalign-eval/1``."""
-        return {"schema": EVAL_SCHEMA, **_rounded(asdict(self))}
-
-
-def _rounded(x: Any) -> Any:
-    if isinstance(x, float):
-        return round(x, 4)
-    if isinstance(x, dict):
-        return {k: _rounded(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_rounded(v) for v in x]
-    return x
 
 
 # -- evaluation --------------------------------------------------------------------------
@@ -323,27 +174,6 @@ def _monotone_pairs(score: np.ndarray, min_score: float) -> tuple[int | None, ..
     return tuple(targets)
 
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-_NON_WORD = re.compile(r"[^\w']+")
-
-
-@lru_cache(maxsize=65536)
-def _norm(token: str) -> str:
-    """Lowercase, no punctuation; a small integer spelled out when it is one word ("3")."""
-    t = _NON_WORD.sub("", token.translate(_APOSTROPHES).lower()).strip("'")
-    if t.isascii() and t.isdigit() and len(t) <= _MAX_SPELLED_DIGITS:
-        from num2words import num2words
-
-        spelled = str(num2words(int(t)))
-        if spelled.isalpha():
-            return spelled
-    return t
-
-
-def _norm_text(text: str) -> str:
-    return " ".join(n for n in (_norm(tok) for tok in text.split()) if n)
-
-
 @dataclass(frozen=True, slots=True)
 class _Pair:
     word: Word
@@ -463,242 +293,6 @@ def _score_words(
             )
         )
     return tuple(scores)
-
-
-# -- mismatch detection --------------------------------------------------------------------
-def _score_detection(
-    result: Result, ref: Reference, targets: Sequence[int | None], opts: EvalOptions
-) -> Detection:
-    flags = [m for m in result.mismatches if m.kind == "not_in_audio"]
-    n_heard = sum(m.kind == "not_in_transcript" for m in result.mismatches)
-    n_subs = sum(m.kind == "substitution" for m in result.mismatches)
-    applicable = bool(ref.corruptions) and tuple(targets) == ref.noisy_turn_map
-    if not applicable:
-        return Detection(False, (), len(flags), 0, len(flags), None, n_heard, n_subs)
-    row_of = {j: i for i, j in enumerate(targets) if j is not None}
-    extras = [i for i, j in enumerate(targets) if j is None]
-    dup_spans: dict[int, list[range]] = {}
-    for c in ref.corruptions:
-        if c.kind == "duplicate" and c.turn is not None and c.turn in row_of:
-            row = row_of[c.turn]
-            dup_spans.setdefault(row, []).extend(_dup_spans(result.turns[row], c))
-    kinds: dict[str, tuple[list[bool], list[str]]] = {}
-    for k, c in enumerate(ref.corruptions):
-        i = row_of.get(c.turn) if c.turn is not None else None
-        if c.kind == "duplicate":
-            hit = i is not None and _dup_detected(result, i, c, flags, opts)
-        elif c.kind == "extra_turn":
-            order = sum(1 for d in ref.corruptions[:k] if d.kind == "extra_turn")
-            hit = order < len(extras) and _extra_detected(result, extras[order], flags, opts)
-        elif c.kind == "missing_turn":
-            hit = (
-                c.turn is not None
-                and c.turn < len(ref.turns)
-                and _missing_detected(result, ref.turns[c.turn], opts)
-            )
-        elif c.kind == "substitution":
-            hit = i is not None and _sub_detected(result, i, c)
-        else:
-            continue  # digits, fillers, deletions: not the aligner's job to flag
-        hits, missed = kinds.setdefault(c.kind, ([], []))
-        hits.append(hit)
-        if not hit:
-            where = f"ref turn {c.turn}" if c.turn is not None else f"after ref turn {c.after_turn}"
-            into = f" written {c.into!r}" if c.into else ""
-            missed.append(f"{where}: {c.text!r}{into}")
-    n_true = sum(_flag_is_true(m, result, targets, dup_spans, opts) for m in flags)
-    return Detection(
-        applicable=True,
-        kinds=tuple(
-            KindDetection(kind, len(h), sum(h), sum(h) / len(h), tuple(miss))
-            for kind, (h, miss) in sorted(kinds.items())
-        ),
-        not_in_audio_flags=len(flags),
-        not_in_audio_true=n_true,
-        not_in_audio_false=len(flags) - n_true,
-        not_in_audio_precision=n_true / len(flags) if flags else None,
-        not_in_transcript_flags=n_heard,
-        substitution_flags=n_subs,
-    )
-
-
-def _dup_spans(turn: Turn, c: Corruption) -> list[range]:
-    """The inserted copy's word range, plus the copy before it when it reads the same
-    (an aligner may keep either copy and flag the other)."""
-    if c.at_word is None:
-        return []
-    n = c.word_count or len(c.text.split())
-    spans = [range(c.at_word, c.at_word + n)]
-    before = range(c.at_word - n, c.at_word)
-    if before.start >= 0 and _words_norm(turn, before) == _words_norm(turn, spans[0]):
-        spans.append(before)
-    return spans
-
-
-def _words_norm(turn: Turn, span: range) -> list[str]:
-    return [_norm(turn.words[k].text) for k in span if k < len(turn.words)]
-
-
-def _flag_words(m: Mismatch) -> set[int]:
-    if m.word_start is None or m.word_count <= 0:
-        return set()
-    return set(range(m.word_start, m.word_start + m.word_count))
-
-
-def _text_cover(flag_text: str, target_text: str) -> float:
-    """Share of ``target_text``'s normalized words found among ``flag_text``'s."""
-    target = Counter(_norm_text(target_text).split())
-    if not target:
-        return 0.0
-    found = Counter(_norm_text(flag_text).split()) & target
-    return sum(found.values()) / sum(target.values())
-
-
-def _dup_detected(
-    result: Result, i: int, c: Corruption, flags: Sequence[Mismatch], opts: EvalOptions
-) -> bool:
-    mine = [m for m in flags if m.turn == i]
-    covered = set().union(*(_flag_words(m) for m in mine))
-    spans = _dup_spans(result.turns[i], c)  # both copies read the same: either may be flagged
-    if spans and len(covered & set().union(*spans)) >= opts.min_flag_cover * len(spans[0]):
-        return True
-    text = " ".join(m.text for m in mine if not _flag_words(m))
-    return bool(text) and _text_cover(text, c.text) >= opts.min_flag_cover
-
-
-def _extra_detected(result: Result, i: int, flags: Sequence[Mismatch], opts: EvalOptions) -> bool:
-    turn = result.turns[i]
-    if turn.status == "not_found":
-        return True
-    mine = [m for m in flags if m.turn == i]
-    covered = set().union(*(_flag_words(m) for m in mine)) & set(range(len(turn.words)))
-    if covered and len(covered) >= opts.min_flag_cover * len(turn.words):
-        return True
-    text = " ".join(m.text for m in mine if not _flag_words(m))
-    return bool(text) and _text_cover(text, turn.text) >= opts.min_flag_cover
-
-
-def _missing_detected(result: Result, truth: RefTurn, opts: EvalOptions) -> bool:
-    spans = sorted(
-        (max(m.start, truth.start_s), min(m.end, truth.end_s))
-        for m in result.mismatches
-        if m.kind == "not_in_transcript" and m.start is not None and m.end is not None
-    )
-    overlap_s, reach_s = 0.0, truth.start_s
-    for s, e in spans:  # union of the flags' overlaps with the truth span
-        s = max(s, reach_s)
-        if e > s:
-            overlap_s, reach_s = overlap_s + e - s, e
-    duration_s = max(truth.end_s - truth.start_s, _TOL_EPS_S)
-    return overlap_s > 0 and overlap_s / duration_s >= opts.missing_turn_min_overlap_share
-
-
-def _sub_detected(result: Result, i: int, c: Corruption) -> bool:
-    turn, at = result.turns[i], c.at_word
-    for m in result.mismatches:
-        if m.kind != "substitution" or m.turn != i:
-            continue
-        if m.word_start is not None and at is not None:
-            if m.word_start <= at < m.word_start + max(1, m.word_count):
-                return True
-        elif c.into is not None and _norm(m.text) == _norm(c.into):
-            return True
-    return at is not None and at < len(turn.words) and turn.words[at].status == "substituted"
-
-
-def _flag_is_true(
-    m: Mismatch,
-    result: Result,
-    targets: Sequence[int | None],
-    dup_spans: dict[int, list[range]],
-    opts: EvalOptions,
-) -> bool:
-    """A not_in_audio flag is true when it sits in an extra turn or mostly on a duplicate."""
-    if m.turn is None or not 0 <= m.turn < len(targets):
-        return False
-    if targets[m.turn] is None:
-        return True
-    words = _flag_words(m)
-    spans = dup_spans.get(m.turn, [])
-    if words:
-        inside = set().union(*(set(s) for s in spans)) & words
-        return bool(inside) and len(inside) >= opts.min_flag_cover * len(words)
-    turn = result.turns[m.turn]
-    dup_text = " ".join(turn.words[k].text for s in spans for k in s if k < len(turn.words))
-    return bool(m.text) and _text_cover(dup_text, m.text) >= max(opts.min_flag_cover, _TOL_EPS_S)
-
-
-# -- text report ---------------------------------------------------------------------------
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None, scale: float) -> str:
-    return "-" if x is None else f"{x * scale:.3f}" if scale == 1 else f"{x * scale:.1f}"
-
-
-def _table(
-    title: str, unit: str, rows: list[tuple[str, ErrorStats]], tol_labels: list[str]
-) -> list[str]:
-    scale = 1000.0 if unit == "ms" else 1.0
-    head = f"  {title:<18}{'n':>6}{'timed':>7}{'median':>9}{'p95':>9}{'mean':>9}"
-    lines = [head + "".join(f"{'<=' + t:>9}" for t in tol_labels) + f"   ({unit})"]
-    for label, st in rows:
-        cells = [_num(st.median_s, scale), _num(st.p95_s, scale), _num(st.mean_s, scale)]
-        lines.append(
-            f"  {label:<18}{st.n_total:>6}{st.n_timed:>7}"
-            + "".join(f"{c:>9}" for c in cells)
-            + "".join(f"{_pct(w.share):>9}" for w in st.within)
-        )
-    return lines
-
-
-def format_text(report: EvalReport) -> str:
-    """A readable multi-line summary of ``report`` for a terminal."""
-    out = [
-        f"reference  {report.reference} ({report.reference_format})",
-        f"transcript {report.transcript}",
-        f"turn map: {report.turn_map_method}",
-    ]
-    t = report.turns
-    if t is not None:
-        out.append(
-            f"\nturns: {t.n_mapped} of {t.n_result} mapped to {t.n_reference} reference turns; "
-            f"{t.n_not_found} not found, {t.n_reference_unmapped} reference turns unmapped, "
-            f"{t.n_extra} extra ({t.extra_turns_timed} given a time)"
-        )
-        tols = [f"{w.tolerance_s:g}s" for w in t.start.within]
-        both = ErrorStats(t.n_mapped, t.start.n_timed, None, None, None, None, t.both_within)
-        out += _table("turn", "s", [("start", t.start), ("end", t.end), ("start+end", both)], tols)
-    if report.words:
-        out.append(
-            f"\nwords: {report.result_words_matched} of {report.result_words} result words "
-            "matched to the reference"
-        )
-        rows = []
-        for w in report.words:
-            rows += [(f"{w.grade} start", w.start), (f"{w.grade} end", w.end)]
-            rows.append((f"{w.grade} boundaries", w.boundaries))
-        tols = [f"{w.tolerance_s * 1000:g}" for w in report.words[0].start.within]
-        out += _table("word", "ms", rows, tols)
-        out += [
-            f"  {w.grade}: {w.n_matched} of {w.n_reference} reference words matched "
-            f"({w.n_slot_paired} by slot), {w.n_not_timed} untimed, {w.n_interpolated} interpolated"
-            for w in report.words
-        ]
-    d = report.detection
-    out.append("\nmismatch flags:")
-    for k in d.kinds:
-        out.append(f"  {k.kind:<14} recall {_pct(k.recall):>7}  ({k.detected}/{k.injected})")
-        out += [f"    missed {m}" for m in k.missed]
-    out.append(
-        f"  not_in_audio: {d.not_in_audio_flags} flags, {d.not_in_audio_false} false"
-        + (f", precision {_pct(d.not_in_audio_precision)}" if d.applicable else "")
-    )
-    out.append(
-        f"  not_in_transcript: {d.not_in_transcript_flags}, substitution: {d.substitution_flags}"
-    )
-    return "\n".join(out)
 
 
 __all__ = [
