@@ -26,6 +26,7 @@ from align.model import AudioInfo, EngineInfo, Quality, Result, TranscriptInfo
 from align.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
 from align.transcript import Transcript, TranscriptFormat, read_transcript
+from audio.chunking import quietest_point
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,9 @@ def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.
             buf_len += len(block.samples)
             while buf_len >= target + int(_CUT_SEARCH_S * SAMPLE_RATE):
                 joined = np.concatenate(buf)
-                cut = _quiet_cut(joined, target)
+                frame = int(_CUT_FRAME_S * SAMPLE_RATE)
+                lo = max(frame, target - int(_CUT_SEARCH_S * SAMPLE_RATE))
+                cut = quietest_point(joined, lo, target, frame)
                 yield offset / SAMPLE_RATE, joined[:cut]
                 offset += cut
                 buf, buf_len = [joined[cut:]], len(joined) - cut
@@ -137,17 +140,6 @@ def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.
         raise AudioDecodeError(e.path, e.reason) from e
     if buf_len:
         yield offset / SAMPLE_RATE, np.concatenate(buf)
-
-
-def _quiet_cut(samples: np.ndarray, target: int) -> int:
-    frame = int(_CUT_FRAME_S * SAMPLE_RATE)
-    lo = max(frame, target - int(_CUT_SEARCH_S * SAMPLE_RATE))
-    seg = samples[lo:target]
-    n = len(seg) // frame
-    if n == 0:
-        return target
-    energy = (seg[: n * frame].reshape(n, frame) ** 2).mean(axis=1)  # shape: (n,)
-    return lo + int(np.argmin(energy)) * frame + frame // 2
 
 
 def transcribe_file(

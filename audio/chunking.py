@@ -165,6 +165,16 @@ _QUIET_SEARCH_S = 5.0
 _QUIET_FRAME_S = 0.1
 
 
+def quietest_point(samples: NDArray[np.floating], lo: int, hi: int, frame_samples: int) -> int:
+    """The middle of the quietest whole frame in ``samples[lo:hi]``; ``hi`` if none fits."""
+    seg = np.asarray(samples[lo:hi], dtype=np.float32)
+    n = len(seg) // frame_samples
+    if n == 0:
+        return hi
+    energy = (seg[: n * frame_samples].reshape(n, frame_samples) ** 2).mean(axis=1)  # shape: (n,)
+    return lo + int(np.argmin(energy)) * frame_samples + frame_samples // 2
+
+
 def cut_at_quiet_points(
     samples: NDArray[np.floating], max_chunk_s: float = 30.0, sample_rate: int = SAMPLE_RATE
 ) -> list[Window]:
@@ -180,12 +190,7 @@ def cut_at_quiet_points(
     start = 0
     total = len(samples)
     while total - start > max_len:
-        lo = start + max(frame, max_len - search)
-        hi = start + max_len
-        seg = np.asarray(samples[lo:hi], dtype=np.float32)
-        n = len(seg) // frame
-        energy = (seg[: n * frame].reshape(n, frame) ** 2).mean(axis=1)  # shape: (n,)
-        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        cut = quietest_point(samples, start + max(frame, max_len - search), start + max_len, frame)
         out.append(Window(start, cut))
         start = cut
     if total > start:
