@@ -134,7 +134,9 @@ class Worker:
         if prepared.windows is not None:
             heard = _transcribe_windows(prepared.windows, prepared.duration_s, engine, on_progress)
         else:
-            heard = transcribe_file(item.audio_path, engine, align_opts.window_s, on_progress)
+            heard = transcribe_file(
+                item.audio_path, engine, align_opts.window_s, on_progress, prepared.duration_s
+            )
         result = align_heard(
             prepared.transcript, heard, item.audio_path, prepared.duration_s, engine, align_opts
         )

@@ -319,7 +319,6 @@ def _cmd_align(args: argparse.Namespace) -> int:
     opts = align_options(args)
     if args.min_coverage is not None and not 0.0 <= args.min_coverage <= 1.0:
         raise UsageError(f"--min-coverage must be between 0 and 1, got {args.min_coverage}")
-    _check_inputs(args.audio, args.transcript)
     outdir = Path(args.output_dir)
     stem = Path(args.transcript).stem
     _check_not_overwriting_inputs(outdir, stem, formats, (args.audio, args.transcript))
@@ -365,16 +364,6 @@ def _check_output_dir(outdir: Path) -> None:
         raise OutputError(path, "is not a folder" if os.path.lexists(path) else "not found")
     if not os.access(path, os.W_OK | os.X_OK):
         raise OutputError(path, "permission denied")
-
-
-def _check_inputs(audio_path: str, transcript_path: str) -> None:
-    """Fail fast, before the model loads, on inputs that cannot work."""
-    from align.transcript import read_transcript
-
-    read_transcript(transcript_path)  # raises on missing/empty/binary
-    from align.pipeline import probe_duration
-
-    probe_duration(audio_path)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:

@@ -99,6 +99,9 @@ def align_file(
 ) -> Result:
     """Align one transcript file to one audio file.
 
+    The transcript is read and the audio probed before the model loads, so bad input
+    fails fast.
+
     Raises:
         ToolkitError: bad input (see ``align.errors``).
     """
@@ -106,7 +109,7 @@ def align_file(
     duration_s = probe_duration(audio_path)
     if engine is None:
         engine = load_engine(opts.engine_name, opts.engine)
-    heard = transcribe_file(audio_path, engine, opts.window_s, on_progress)
+    heard = transcribe_file(audio_path, engine, opts.window_s, on_progress, duration_s)
     return align_heard(transcript, heard, audio_path, duration_s, engine, opts)
 
 
@@ -143,10 +146,18 @@ def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.
 
 
 def transcribe_file(
-    path: str | Path, engine: Engine, window_s: float, on_progress: ProgressFn | None = None
+    path: str | Path,
+    engine: Engine,
+    window_s: float,
+    on_progress: ProgressFn | None = None,
+    total_s: float | None = None,
 ) -> Heard:
-    """Run the engine over the whole file, one bounded window at a time."""
-    total_s = probe_duration(path)
+    """Run the engine over the whole file, one bounded window at a time.
+
+    ``total_s``: the file's duration when the caller has probed it already.
+    """
+    if total_s is None:
+        total_s = probe_duration(path)
     words: list[HeardWord] = []
     language = ""
     for offset_s, samples in iter_windows(path, window_s):

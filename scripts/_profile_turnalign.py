@@ -7,7 +7,6 @@ those of a normal run. A stage whose function no longer exists is left out, not
 guessed. Stages:
 
 - ``import``: importing the CLI and pipeline modules (faster-whisper, ctranslate2, av).
-- ``check_inputs``: reading the transcript and probing the audio before the model loads.
 - ``load_model``: loading the engine (CTranslate2 model).
 - ``transcribe``: the first pass over the file; split into ``engine`` (Whisper decoding
   and word-timestamp DTW inside faster-whisper) and ``decode+windowing`` (the rest:
@@ -78,7 +77,6 @@ def _profile_cli(cli_args: list[str]) -> dict[str, Any]:
 
     import_s, import_cpu_s = time.perf_counter() - t, time.process_time() - c
     wrapped = {
-        "check_inputs": clock.wrap(cli, "_check_inputs", "check_inputs"),
         "load_model": clock.wrap(pipeline, "load_engine", "load_model"),
         "transcribe": clock.wrap(pipeline, "transcribe_file", "transcribe"),
         "match+timing": clock.wrap(pipeline, "match_and_time", "match+timing"),
@@ -119,7 +117,6 @@ def _profile_cli(cli_args: list[str]) -> dict[str, Any]:
         eng = clocked.get("engine@transcribe", 0.0)
         out = {
             "import": first,
-            "check_inputs": clocked.get("check_inputs", 0.0),
             "load_model": clocked.get("load_model", 0.0),
             "transcribe.engine": eng,
             "transcribe.decode+windowing": max(0.0, tr - eng),
