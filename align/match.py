@@ -134,15 +134,15 @@ class _Aligner:
     def run(self) -> list[Pair]:
         out: list[Pair] = []
         # An explicit stack instead of recursion: long files have deep anchor chains.
-        stack: list[tuple[int, int, int, int, int]] = [(0, len(self.t), 0, len(self.h), 0)]
+        stack: list[tuple[int, int, int, int]] = [(0, len(self.t), 0, len(self.h))]
         while stack:
-            t0, t1, h0, h1, level = stack.pop()
+            t0, t1, h0, h1 = stack.pop()
             if t0 >= t1 or h0 >= h1:
                 continue
             if (t1 - t0) * (h1 - h0) <= self.opts.max_dp_cells:
                 out.extend(_gotoh(self.t, self.h, t0, t1, h0, h1, self.opts, self.breaks))
                 continue
-            anchors = self._anchors(t0, t1, h0, h1, level)
+            anchors = self._anchors(t0, t1, h0, h1)
             if not anchors:
                 out.extend(self._diagonal_chunks(t0, t1, h0, h1))
                 continue
@@ -151,12 +151,12 @@ class _Aligner:
             # the output is sorted at the end.
             prev_t, prev_h = t0 - 1, h0 - 1
             for a, b in [*anchors, (t1, h1)]:
-                stack.append((prev_t + 1, a, prev_h + 1, b, 0))
+                stack.append((prev_t + 1, a, prev_h + 1, b))
                 prev_t, prev_h = a, b
         out.sort(key=lambda p: p.t)
         return out
 
-    def _anchors(self, t0: int, t1: int, h0: int, h1: int, level: int) -> list[tuple[int, int]]:
+    def _anchors(self, t0: int, t1: int, h0: int, h1: int) -> list[tuple[int, int]]:
         """Unit pairs from n-grams that occur equally often on both sides, largest n first.
 
         An n-gram seen k times in the transcript stretch and k times in the heard stretch
