@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .decode import SAMPLE_RATE
+from .span import SampleSpan
 from .vad import SpeechSpan
 
 __all__ = ["ChunkOptions", "Window", "plan_windows"]
@@ -48,33 +50,11 @@ class ChunkOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class Window(SampleSpan):
     """A stretch of the file to transcribe, as sample indices at ``SAMPLE_RATE`` (end
     exclusive)."""
 
-    start_sample: int
-    end_sample: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.start_sample <= self.end_sample:
-            raise ValueError(
-                f"window needs 0 <= start <= end, got {self.start_sample}..{self.end_sample}"
-            )
-
-    @property
-    def start_s(self) -> float:
-        """Start in seconds."""
-        return self.start_sample / SAMPLE_RATE
-
-    @property
-    def end_s(self) -> float:
-        """End in seconds."""
-        return self.end_sample / SAMPLE_RATE
-
-    @property
-    def duration_s(self) -> float:
-        """Length in seconds."""
-        return (self.end_sample - self.start_sample) / SAMPLE_RATE
+    _what: ClassVar[str] = "window"
 
 
 def plan_windows(

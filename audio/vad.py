@@ -10,12 +10,14 @@ refinement stage uses to snap word boundaries to onsets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .decode import SAMPLE_RATE
 from .errors import VadUnavailableError
+from .span import SampleSpan
 
 __all__ = ["ENERGY_FLOOR_DB", "SpeechSpan", "VadOptions", "detect_speech", "energy_envelope"]
 
@@ -54,32 +56,10 @@ class VadOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechSpan:
+class SpeechSpan(SampleSpan):
     """A stretch of speech, as sample indices at ``SAMPLE_RATE`` (end exclusive)."""
 
-    start_sample: int
-    end_sample: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.start_sample <= self.end_sample:
-            raise ValueError(
-                f"speech span needs 0 <= start <= end, got {self.start_sample}..{self.end_sample}"
-            )
-
-    @property
-    def start_s(self) -> float:
-        """Start in seconds."""
-        return self.start_sample / SAMPLE_RATE
-
-    @property
-    def end_s(self) -> float:
-        """End in seconds."""
-        return self.end_sample / SAMPLE_RATE
-
-    @property
-    def duration_s(self) -> float:
-        """Length in seconds."""
-        return (self.end_sample - self.start_sample) / SAMPLE_RATE
+    _what: ClassVar[str] = "speech span"
 
 
 def detect_speech(
