@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +30,7 @@ from align.batch_types import (
     failed_outcome,
     resolve_item_options,
 )
-from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
+from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AlignmentFailedError, AudioDecodeError, ToolkitError
 from align.model import EngineInfo
 from align.pipeline import (
@@ -40,6 +40,7 @@ from align.pipeline import (
     iter_windows,
     load_engine,
     transcribe_file,
+    transcribe_windows,
 )
 from align.transcript import Transcript, read_transcript
 from align.writers import write_outputs
@@ -132,7 +133,7 @@ class Worker:
         engine = self._engine(align_opts)
         on_progress = self._progress(item.id)
         if prepared.windows is not None:
-            heard = _transcribe_windows(prepared.windows, prepared.duration_s, engine, on_progress)
+            heard = transcribe_windows(prepared.windows, prepared.duration_s, engine, on_progress)
         else:
             heard = transcribe_file(
                 item.audio_path, engine, align_opts.window_s, on_progress, prepared.duration_s
@@ -212,27 +213,6 @@ class Worker:
     def _emit(self, event: BatchEvent) -> None:
         if self._on_event is not None:
             self._on_event(event)
-
-
-def _transcribe_windows(
-    windows: Sequence[tuple[float, np.ndarray]],
-    total_s: float,
-    engine: Engine,
-    on_progress: ProgressFn | None,
-) -> Heard:
-    """``pipeline.transcribe_file`` over windows decoded ahead of time (same result)."""
-    words: list[HeardWord] = []
-    language = ""
-    for offset_s, samples in windows:
-
-        def progress(done: float, _total: float, base: float = offset_s) -> None:
-            if on_progress is not None:
-                on_progress(min(total_s, base + done), total_s)
-
-        part = engine.transcribe(samples, offset_s=offset_s, on_progress=progress)
-        words.extend(part.words)
-        language = language or part.language
-    return Heard(tuple(words), language)
 
 
 class _LanguageEngine:

@@ -9,7 +9,7 @@ refines boundaries. Each stage lives in its own module; this one only wires them
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -158,9 +158,19 @@ def transcribe_file(
     """
     if total_s is None:
         total_s = probe_duration(path)
+    return transcribe_windows(iter_windows(path, window_s), total_s, engine, on_progress)
+
+
+def transcribe_windows(
+    windows: Iterable[tuple[float, np.ndarray]],
+    total_s: float,
+    engine: Engine,
+    on_progress: ProgressFn | None = None,
+) -> Heard:
+    """Run the engine over ``(offset_s, samples)`` windows (from ``iter_windows``)."""
     words: list[HeardWord] = []
     language = ""
-    for offset_s, samples in iter_windows(path, window_s):
+    for offset_s, samples in windows:
 
         def progress(done: float, _total: float, base: float = offset_s) -> None:
             if on_progress is not None:
