@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from align.forced import ForcedAlignOptions
 from align.model import Result
+from align.normalize import is_filler, normalize_token
 from align.refine_snap import SnapOptions
 
 # Reasons ``align.timing`` gives for words it left untimed on purpose: a copy of the words
@@ -236,8 +237,10 @@ def find_turn_cut(
     other: it has no notion that a long pause separates speakers, and a soft "um" can score
     as the tail of the previous turn's last word. A pause of at least ``min_silence_s``
     between the previous turn's last heard word and the next turn's first heard word is a
-    safe place to cut; of several, the earliest, since Whisper stretches a turn's last word
-    over the pause and an unheard hesitation after it more often opens the next turn.
+    safe place to cut, unless the next turn opens with a word (not a filler) the engine
+    did not hear: its time is only a guess, and it may lie in that pause. Of several, the
+    earliest, since Whisper stretches a turn's last word over the pause and an unheard
+    hesitation after it more often opens the next turn.
 
     Args:
         items: all items; ``win`` the tentative window over them.
@@ -254,6 +257,11 @@ def find_turn_cut(
     for k in range(win.start + 1, last + 1):
         if items[k].turn == items[k - 1].turn:
             continue
+        if _unheard_word(items[k]):
+            # The turn opens with a word the engine did not hear: it may be anywhere in the
+            # pause, so the aligner must see the pause and that word together. (An unheard
+            # filler is left to the hesitation search, which guards against breath and noise.)
+            continue
         a = _heard_start(items, k - 1, -1, win.start)
         b = _heard_start(items, k, 1, len(items) - 1)
         if a is None or b is None:
@@ -263,6 +271,18 @@ def find_turn_cut(
             if s1 - s0 >= min_silence_s:
                 return k, (s0 + s1) / 2
     return None
+
+
+def _unheard_word(item: Item) -> bool:
+    """A word the engine did not hear that is not a filler ("um", "uh")."""
+    units = normalize_token(item.text)
+    return not item.heard and bool(units) and not all(is_filler(u) for u in units)
+
+
+def unheard_filler(item: Item) -> bool:
+    """A filler ("um", "uh") of the transcript's that the engine did not hear."""
+    units = normalize_token(item.text)
+    return not item.heard and bool(units) and all(is_filler(u) for u in units)
 
 
 def _heard_start(items: Sequence[Item], k: int, step: int, limit: int) -> float | None:
@@ -282,4 +302,12 @@ def _heard_start(items: Sequence[Item], k: int, step: int, limit: int) -> float 
     return fallback
 
 
-__all__ = ["Item", "RefineOptions", "Window", "find_turn_cut", "plan_items", "window_bounds"]
+__all__ = [
+    "Item",
+    "RefineOptions",
+    "Window",
+    "find_turn_cut",
+    "plan_items",
+    "unheard_filler",
+    "window_bounds",
+]

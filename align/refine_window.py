@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from align.forced import AlignToken, PocketsphinxAligner, TokenSpan
-from align.refine_plan import Item, RefineOptions, Window
+from align.refine_plan import Item, RefineOptions, Window, unheard_filler
 from align.refine_snap import Neighbour, SpeechMask, snap_spans, speech_mask
 from audio import SAMPLE_RATE
 
@@ -146,7 +146,8 @@ def find_turn_hesitations(
     opts: RefineOptions,
 ) -> None:
     """Listen to the pause before each turn in ``items[start:stop]`` for a hesitation the
-    transcript left out ("[Um,] so ..."), and widen the turn over it.
+    transcript left out ("[Um,] so ..."), and widen the turn over it. When the transcript
+    does have it, as an opening filler the engine did not hear, that word takes its span.
 
     The aligner hears one in plain background noise too (a pause normalised on its own
     looks like anything), so a hesitation must also be mostly speech by its energy against
@@ -169,6 +170,8 @@ def find_turn_hesitations(
             if (s1 - s0 >= opts.min_hesitation_s and nxt.start_s - s1 <= opts.max_hesitation_gap_s
                     and mask.speech_share(s0, s1) >= _MIN_HESITATION_SPEECH):  # fmt: skip
                 nxt.turn_start_s = s0
+                if unheard_filler(nxt):  # the transcript's "uh" opening the turn is this one
+                    nxt.start_s, nxt.end_s = s0, s1
                 break
 
 
