@@ -53,7 +53,7 @@ def run_pool(todo: Sequence[BatchItem], outdir: Path, opts: BatchOptions, emit: 
     # Cores shared out between workers unless --threads was set; changes no output.
     cpu_threads = None
     if opts.align.engine.cpu_threads == 0:
-        cpu_threads = max(1, (os.cpu_count() or 1) // count)
+        cpu_threads = max(1, (os.cpu_count() or 1) // (count * opts.align.engine.workers))
 
     def start(worker: int) -> BaseProcess:
         proc = ctx.Process(

@@ -41,6 +41,7 @@ from align.pipeline import (
     load_engine,
     transcribe_file,
     transcribe_windows,
+    window_length_s,
 )
 from align.transcript import Transcript, read_transcript
 from align.writers import write_outputs
@@ -178,7 +179,8 @@ class Worker:
         if duration_s <= self._opts.prefetch_max_s:
             # Decoded exactly as ``transcribe_file`` would decode it, so that outputs match
             # ``turnalign align`` byte for byte.
-            windows = tuple(iter_windows(item.audio_path, align_opts.window_s))
+            length_s = window_length_s(duration_s, align_opts.window_s)
+            windows = tuple(iter_windows(item.audio_path, length_s))
         return _Prepared(key, transcript, duration_s, windows, time.perf_counter() - t0)
 
     def _engine(self, align_opts: AlignOptions) -> Engine:
@@ -226,6 +228,10 @@ class _LanguageEngine:
     @property
     def info(self) -> EngineInfo:
         return self._info
+
+    @property
+    def parallel(self) -> int:
+        return self._inner.parallel
 
     def transcribe(
         self,

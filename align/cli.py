@@ -61,7 +61,16 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
         default=1,
         help="30 s chunks decoded together (faster-whisper; helps most on a GPU; default 1)",
     )
-    g.add_argument("--threads", type=int, default=0, help="CPU threads (0: engine default)")
+    g.add_argument(
+        "--threads", type=int, default=0, help="CPU threads per engine worker (0: share the cores)"
+    )
+    g.add_argument(
+        "--engine-workers",
+        type=int,
+        default=2,
+        help="windows of audio transcribed at once, one thread each (faster-whisper; "
+        "the words heard do not depend on it; default 2)",
+    )
     g.add_argument(
         "--vad",
         action="store_true",
@@ -266,6 +275,7 @@ def align_options(args: argparse.Namespace) -> Any:
             beam_size=args.beam_size,
             batch_size=args.batch_size,
             cpu_threads=args.threads,
+            workers=args.engine_workers,
             vad_filter=args.vad,
         )
         return AlignOptions(

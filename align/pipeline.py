@@ -9,7 +9,11 @@ refines boundaries. Each stage lives in its own module; this one only wires them
 from __future__ import annotations
 
 import logging
+import math
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -19,7 +23,7 @@ from numpy.typing import NDArray
 
 import audio
 from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
-from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
+from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.match import MatchOptions, match_units
 from align.model import AudioInfo, EngineInfo, Quality, Result, TranscriptInfo
@@ -37,6 +41,9 @@ SAMPLE_RATE = 16000
 # cut rarely lands inside a word.
 _CUT_SEARCH_S = 8.0
 _CUT_FRAME_S = 0.1
+# Files of a minute or more are cut into at least this many windows, none under 30 s.
+_MIN_WINDOWS = 2
+_MIN_WINDOW_S = 30.0
 # Re-listening: context either side of a skipped stretch, so the engine hears whole words.
 _RERUN_CONTEXT_S = 1.0
 # A gap this long between aligned turns is no skip; the transcript may not fit the audio.
@@ -51,7 +58,8 @@ _RERUN_BUDGET_SHARE = 0.25
 class AlignOptions:
     """Everything that shapes one alignment run.
 
-    ``window_s``: audio is decoded and transcribed this many seconds at a time.
+    ``window_s``: audio is decoded and transcribed at most this many seconds at a time
+    (``window_length_s`` splits a file evenly).
     ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
     transcript words went unheard though the audio has room for them.
     """
@@ -158,7 +166,19 @@ def transcribe_file(
     """
     if total_s is None:
         total_s = probe_duration(path)
-    return transcribe_windows(iter_windows(path, window_s), total_s, engine, on_progress)
+    windows = iter_windows(path, window_length_s(total_s, window_s))
+    return transcribe_windows(windows, total_s, engine, on_progress)
+
+
+def window_length_s(total_s: float, window_s: float) -> float:
+    """How long to make each window of a ``total_s`` file: split evenly into windows of
+    at most ``window_s``, and into at least two once there is a minute of audio, so two
+    engine workers share even a short file. Depends on nothing but its arguments, so the
+    windows (and the words heard in them) are the same however many workers run."""
+    if total_s <= 0:  # unknown duration
+        return window_s
+    n = max(math.ceil(total_s / window_s), min(_MIN_WINDOWS, int(total_s // _MIN_WINDOW_S)), 1)
+    return min(window_s, max(_MIN_WINDOW_S, total_s / n))
 
 
 def transcribe_windows(
@@ -167,19 +187,40 @@ def transcribe_windows(
     engine: Engine,
     on_progress: ProgressFn | None = None,
 ) -> Heard:
-    """Run the engine over ``(offset_s, samples)`` windows (from ``iter_windows``)."""
-    words: list[HeardWord] = []
-    language = ""
-    for offset_s, samples in windows:
+    """Run the engine over ``(offset_s, samples)`` windows (from ``iter_windows``), up to
+    ``engine.parallel`` of them at once; at most one more window waits decoded in memory."""
+    workers = max(1, engine.parallel)
+    done_s: dict[float, float] = {}
+    lock = threading.Lock()
 
-        def progress(done: float, _total: float, base: float = offset_s) -> None:
+    def transcribe(offset_s: float, samples: np.ndarray) -> Heard:
+        def progress(done: float, _total: float) -> None:
             if on_progress is not None:
-                on_progress(min(total_s, base + done), total_s)
+                with lock:
+                    done_s[offset_s] = done
+                    on_progress(min(total_s, sum(done_s.values())), total_s)
 
-        part = engine.transcribe(samples, offset_s=offset_s, on_progress=progress)
-        words.extend(part.words)
-        language = language or part.language
-    return Heard(tuple(words), language)
+        return engine.transcribe(samples, offset_s=offset_s, on_progress=progress)
+
+    parts: list[Heard] = []
+    if workers == 1:
+        parts = [transcribe(offset_s, samples) for offset_s, samples in windows]
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="turnalign-engine") as pool:
+            pending: deque[Future[Heard]] = deque()
+            try:
+                for offset_s, samples in windows:
+                    pending.append(pool.submit(transcribe, offset_s, samples))
+                    while len(pending) > workers:
+                        parts.append(pending.popleft().result())
+                parts.extend(f.result() for f in pending)
+            except BaseException:
+                for f in pending:
+                    f.cancel()
+                raise
+    words = tuple(w for part in parts for w in part.words)
+    language = next((p.language for p in parts if p.language), "")
+    return Heard(words, language)
 
 
 def _flatten(transcript: Transcript) -> tuple[list[TokenSlot], list[str]]:

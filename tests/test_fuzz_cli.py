@@ -58,6 +58,10 @@ class ReplayEngine:
     words: tuple[HeardWord, ...]
     info: EngineInfo = EngineInfo("replay", "tiny.en", "cpu", "int8", "en")
 
+    @property
+    def parallel(self) -> int:
+        return 1
+
     def transcribe(
         self,
         samples: np.ndarray,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ class FasterWhisperEngine:
     @property
     def info(self) -> EngineInfo:
         return self._info
+
+    @property
+    def parallel(self) -> int:
+        return self._opts.workers
 
     def transcribe(
         self,
@@ -136,7 +141,8 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
             source,
             device=device,
             compute_type=compute_type,
-            cpu_threads=opts.cpu_threads,
+            cpu_threads=_threads_per_worker(opts),
+            num_workers=opts.workers,
             local_files_only=local is not None,
         )
     except ValueError as e:  # unknown compute type or model size
@@ -161,6 +167,14 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
         language=opts.language or ("en" if english_only else "auto"),
     )
     return FasterWhisperEngine(model, info, opts, english_only)
+
+
+def _threads_per_worker(opts: EngineOptions) -> int:
+    """CPU threads for each worker: the cores shared out when the caller left it to us.
+    (CTranslate2's own default, 4 threads, runs slower than 1 on two busy cores.)"""
+    if opts.cpu_threads > 0:
+        return opts.cpu_threads
+    return max(1, (os.cpu_count() or 1) // opts.workers)
 
 
 # Whisper's English-only tokenizers have 51864 tokens; multilingual ones have more.

@@ -87,6 +87,11 @@ class OpenAIWhisperEngine:
     def info(self) -> EngineInfo:
         return self._info
 
+    @property
+    def parallel(self) -> int:
+        # Decoding installs key/value-cache hooks on the shared modules: one call at a time.
+        return 1
+
     def transcribe(
         self,
         samples: np.ndarray,

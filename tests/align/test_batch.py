@@ -235,6 +235,10 @@ class FakeEngine:
     def info(self) -> EngineInfo:
         return EngineInfo("fake", "fake", "cpu", "none", "en")
 
+    @property
+    def parallel(self) -> int:
+        return 1
+
     def transcribe(
         self,
         samples: np.ndarray,

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import audio
-from align.pipeline import SAMPLE_RATE, iter_windows, read_spans
+from align.engines.base import EngineOptions
+from align.pipeline import (
+    SAMPLE_RATE,
+    iter_windows,
+    load_engine,
+    read_spans,
+    transcribe_windows,
+    window_length_s,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "michaelandsickmichael.flac"
 
@@ -29,3 +39,38 @@ def test_spans_are_read_in_one_pass_and_match_the_file() -> None:
     for (a, b), samples in zip(spans, got):
         ref = whole[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
         assert np.array_equal(samples, ref)
+
+
+def test_window_length_splits_evenly_and_shares_a_short_file() -> None:
+    # Long files: even windows of at most window_s.
+    assert window_length_s(3 * 3600.0, 300.0) == pytest.approx(300.0)
+    assert window_length_s(700.0, 300.0) == pytest.approx(700.0 / 3)
+    # A minute or more: at least two windows, so two engine workers share it.
+    assert window_length_s(309.0, 300.0) == pytest.approx(154.5)
+    assert window_length_s(61.0, 300.0) == pytest.approx(30.5)
+    # Under a minute, or unknown: one window.
+    assert window_length_s(52.0, 300.0) == pytest.approx(52.0)
+    assert window_length_s(0.0, 300.0) == 300.0
+
+
+def test_parallel_engine_workers_hear_the_same_words_in_order() -> None:
+    """Two workers transcribe the two windows of the example at once; the words, their
+    times and their order are those of one worker taking the windows in turn."""
+    total_s = audio.probe_duration_s(EXAMPLE)
+    length_s = window_length_s(total_s, 30.0)
+    heard = {}
+    for workers in (1, 2):
+        engine = load_engine("faster-whisper", EngineOptions(workers=workers))
+        assert engine.parallel == workers
+        seen: list[float] = []
+        windows = iter_windows(EXAMPLE, length_s)
+        heard[workers] = transcribe_windows(windows, total_s, engine, _recorder(seen))
+        assert seen and max(seen) == pytest.approx(total_s)
+    assert len(heard[1].words) >= 60
+    assert heard[2] == heard[1]
+    starts = [w.start for w in heard[2].words]
+    assert starts == sorted(starts)
+
+
+def _recorder(seen: list[float]) -> Callable[[float, float], None]:
+    return lambda done_s, _total_s: seen.append(done_s)
