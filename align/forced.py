@@ -179,6 +179,10 @@ class PocketsphinxAligner:
                 fsg = self._decoder.create_fsg(grammar, 0, final, trans)
                 self._decoder.add_fsg(grammar, fsg)
                 self._decoder.activate_search(grammar)
+                # pocketsphinx carries feature state (cepstral mean, noise estimate, filter
+                # memory) from one utterance to the next, which moved some words by 10-40 ms
+                # with whatever the process aligned before; every window starts afresh.
+                self._decoder.reinit_feat()
                 self._decoder.start_utt()
                 self._decoder.process_raw(pcm.tobytes(), full_utt=True)
                 self._decoder.end_utt()
