@@ -67,10 +67,14 @@ def options_digest(
     align_opts: AlignOptions, formats: Sequence[str], writer_opts: WriterOptions
 ) -> str:
     """A stable hex digest of every option that shapes an item's output files."""
+    align = dataclasses.asdict(align_opts)
+    # How many threads and processes share the work changes no output.
+    align.pop("refine_workers", None)
+    align["engine"].pop("workers", None)
     payload = {
         "turnalign": __version__,
         "schema": SCHEMA,
-        "align": dataclasses.asdict(align_opts),
+        "align": align,
         "formats": list(formats),
         "writer": dataclasses.asdict(writer_opts),
     }

@@ -120,6 +120,12 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
         "(snap edges to speech energy), none",
     )
     p.add_argument(
+        "--refine-workers",
+        type=int,
+        default=2,
+        help="processes that share the refinement (the result does not depend on it; default 2)",
+    )
+    p.add_argument(
         "--no-rerun", action="store_true", help="do not re-listen to stretches the engine skipped"
     )
     p.add_argument(
@@ -285,6 +291,7 @@ def align_options(args: argparse.Namespace) -> Any:
             transcript_format=args.transcript_format,
             rerun_gaps=not args.no_rerun,
             refine=cast("RefineMode", args.refine) if args.refine else _default_refine(),
+            refine_workers=args.refine_workers,
         )
     except ValueError as e:
         raise UsageError(str(e)) from e

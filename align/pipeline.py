@@ -60,7 +60,8 @@ class AlignOptions:
 
     ``window_s``: audio is decoded and transcribed at most this many seconds at a time
     (``window_length_s`` splits a file evenly).
-    ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
+    ``refine_workers``: processes that share the refinement (the result does not depend
+    on it). ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
     transcript words went unheard though the audio has room for them.
     """
 
@@ -75,12 +76,15 @@ class AlignOptions:
     rerun_min_words: int = 4
     rerun_min_s: float = 2.0
     refine: RefineMode = "none"
+    refine_workers: int = 2
 
     def __post_init__(self) -> None:
         if self.window_s < 30.0:
             raise ValueError(f"window_s must be >= 30, got {self.window_s}")
         if self.refine not in ("none", "fast", "full"):
             raise ValueError(f"refine must be none, fast or full, not {self.refine!r}")
+        if self.refine_workers < 1:
+            raise ValueError(f"refine_workers must be >= 1, got {self.refine_workers}")
 
 
 def load_engine(name: EngineName, opts: EngineOptions) -> Engine:
@@ -290,9 +294,10 @@ def align_heard(
         quality=_quality(timed),
     )
     if opts.refine != "none":
-        from align.refine import refine_result
+        from align.refine import RefineOptions, refine_result
 
-        result = refine_result(result, audio_path, opts.refine)
+        refine_opts = RefineOptions(workers=opts.refine_workers)
+        result = refine_result(result, audio_path, opts.refine, refine_opts)
     result = flag_suspect_turns(result, opts.corrections)
     return replace(result, corrections=derive_corrections(result, opts.corrections))
 

@@ -24,8 +24,12 @@ so a 3-hour file costs what a 3-minute one does.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import pickle
+import queue
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -39,9 +43,11 @@ from align.model import Mismatch, Result, Turn, Word
 from align.refine_plan import (
     Item,
     RefineOptions,
+    Segment,
     Window,
     find_turn_cut,
     plan_items,
+    plan_segments,
     window_bounds,
 )
 from align.refine_snap import silences, speech_mask
@@ -141,15 +147,14 @@ class _AudioCursor:
         self._buf_start = 0
         self._done = False
 
-    def read(self, start_s: float, end_s: float) -> NDArray[np.float32]:
-        """The samples from ``start_s`` to ``end_s`` (shape (n,)), cut short at the end of
-        the file; any part before the last ``release`` reads as silence."""
-        want = max(round(start_s * audio.SAMPLE_RATE), 0)
-        if want < self._buf_start:
-            gone = np.zeros(self._buf_start - want, dtype=np.float32)
-            return np.concatenate([gone, self.read(self._buf_start / audio.SAMPLE_RATE, end_s)])
-        a = want
-        b = max(round(end_s * audio.SAMPLE_RATE), a)
+    def read_samples(self, a: int, b: int) -> NDArray[np.float32]:
+        """File samples ``a`` to ``b`` (shape (n,)), cut short at the end of the file; any
+        part before the last ``release`` reads as silence."""
+        a = max(a, 0)
+        if a < self._buf_start:
+            gone = np.zeros(min(b, self._buf_start) - a, dtype=np.float32)
+            return np.concatenate([gone, self.read_samples(self._buf_start, b)])
+        b = max(b, a)
         while not self._done and self._buf_start + len(self._buf) < b:
             try:
                 block = next(self._blocks, None)
@@ -165,7 +170,7 @@ class _AudioCursor:
 
     def release(self, before_s: float) -> None:
         """Forget the samples before ``before_s``."""
-        cut = round(before_s * audio.SAMPLE_RATE) - self._buf_start
+        cut = _sample(before_s) - self._buf_start
         if cut > 0:
             self._buf = self._buf[cut:].copy()
             self._buf_start += cut
@@ -176,6 +181,51 @@ class _AudioCursor:
         return len(self._buf)
 
 
+class _ArrayCursor:
+    """``_AudioCursor``'s reads over samples already in memory (a segment sent to a worker),
+    which start at file sample ``offset``."""
+
+    def __init__(self, samples: NDArray[np.float32], offset: int) -> None:
+        self._samples = samples
+        self._offset = offset
+
+    def read_samples(self, a: int, b: int) -> NDArray[np.float32]:
+        return self._samples[max(a - self._offset, 0) : max(b - self._offset, 0)]
+
+    def release(self, before_s: float) -> None:
+        pass
+
+
+class _SpanReader:
+    """What a segment may hear: its span of the file; before it silence, after it nothing
+    (as at the end of a file). The same reads whether the file or a copy serves them."""
+
+    def __init__(
+        self, source: _AudioCursor | _ArrayCursor, seg: Segment, keep_from_s: float | None = None
+    ) -> None:
+        self._source = source
+        self._lo, self._hi = _sample(seg.start_s), max(_sample(seg.end_s), _sample(seg.start_s))
+        # Never forget what the next segment will read (it starts inside this one's span).
+        self._keep_from_s = seg.end_s if keep_from_s is None else keep_from_s
+
+    def read(self, start_s: float, end_s: float) -> NDArray[np.float32]:
+        a, b = max(_sample(start_s), 0), min(_sample(end_s), self._hi)
+        if b <= a:
+            return np.zeros(0, dtype=np.float32)
+        if a >= self._lo:
+            return self._source.read_samples(a, b)
+        head = np.zeros(min(b, self._lo) - a, dtype=np.float32)
+        tail = self._source.read_samples(self._lo, b) if b > self._lo else head[:0]
+        return np.concatenate([head, tail])
+
+    def release(self, before_s: float) -> None:
+        self._source.release(min(before_s, self._keep_from_s))
+
+
+def _sample(t_s: float) -> int:
+    return round(t_s * audio.SAMPLE_RATE)
+
+
 def _refine_items(
     items: list[Item],
     audio_path: str | Path,
@@ -183,14 +233,137 @@ def _refine_items(
     aligner: PocketsphinxAligner | None,
     opts: RefineOptions,
 ) -> None:
-    """Walk the file window by window, setting each item's refined span in place."""
+    """Refine every segment of ``items`` in place: here, one after another, or with the
+    help of worker processes (pocketsphinx holds the GIL, so threads would not help)."""
+    segments = plan_segments(items, duration_s, opts)
+    if aligner is not None and len(segments) > 1 and opts.workers > 1 and _may_start_workers():
+        counts = _refine_in_processes(items, segments, audio_path, aligner, opts)
+    else:
+        cursor = _AudioCursor(audio_path)
+        counts = [_walk(_work(items, seg), seg, _reader(cursor, segments, k), aligner, opts)
+                  for k, seg in enumerate(segments)]  # fmt: skip
+    failed, windows = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    if failed:
+        log.info("forced alignment failed in %d of %d windows; kept snapped times", failed, windows)
+
+
+def _reader(cursor: _AudioCursor, segments: Sequence[Segment], k: int) -> _SpanReader:
+    keep_from_s = segments[k + 1].start_s if k + 1 < len(segments) else None
+    return _SpanReader(cursor, segments[k], keep_from_s)
+
+
+def _work(items: list[Item], seg: Segment) -> list[Item]:
+    """The items a segment's walk sees: its context (never changed), then its own."""
+    own = items[seg.start : seg.stop]
+    return [seg.context, *own] if seg.context is not None else own
+
+
+def _may_start_workers() -> bool:
+    # A batch worker (a daemonic process) already shares the cores with its siblings.
+    return not multiprocessing.current_process().daemon
+
+
+def _refine_in_processes(
+    items: list[Item],
+    segments: Sequence[Segment],
+    audio_path: str | Path,
+    aligner: PocketsphinxAligner,
+    opts: RefineOptions,
+) -> list[tuple[int, int]]:
+    """Send segments to ``opts.workers - 1`` worker processes while they are busy and
+    refine the rest here, reading the file once, in order; at most one segment's audio
+    waits per worker. A segment whose worker fails is refined here instead."""
+    from align.refine_worker import WorkerProcess
+
     cursor = _AudioCursor(audio_path)
-    start = 0
-    floor_s = 0.0  # no window reads audio before the end of what the last one kept
+    counts: list[tuple[int, int]] = []
+    idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
+    pending: dict[Future[tuple[list[Item], tuple[int, int]]], tuple[Segment, _ArrayCursor]] = {}
+    workers: list[WorkerProcess] = []
+
+    def remote(task: _Task) -> tuple[list[Item], tuple[int, int]]:
+        worker = idle.get()
+        try:
+            answer: tuple[list[Item], tuple[int, int]] = worker.run(task)
+        except BaseException:
+            workers.remove(worker)  # a dead worker takes no more segments
+            raise
+        idle.put(worker)
+        return answer
+
+    def collect(wait_all: bool) -> None:
+        for fut in [f for f in pending if wait_all or f.done()]:
+            seg, source = pending.pop(fut)
+            try:
+                refined, count = fut.result()
+            except (OSError, EOFError, pickle.UnpicklingError) as e:
+                log.debug("refine worker failed (%s); refining the segment here", e)
+                refined, count = run_task(_Task(_work(items, seg), seg, source, opts), aligner)
+            items[seg.start : seg.stop] = refined
+            counts.append(count)
+
+    threads = ThreadPoolExecutor(opts.workers - 1, thread_name_prefix="turnalign-refine")
+    try:
+        for _ in range(opts.workers - 1):
+            try:
+                workers.append(WorkerProcess(opts.forced))
+            except OSError as e:
+                log.debug("cannot start a refine worker: %s", e)
+                break
+        for w in workers:
+            idle.put(w)
+        for k, seg in enumerate(segments):
+            collect(wait_all=False)
+            if len(pending) < len(workers):
+                samples = cursor.read_samples(_sample(seg.start_s), _sample(seg.end_s))
+                source = _ArrayCursor(samples.copy(), _sample(seg.start_s))
+                task = _Task(_work(items, seg), seg, source, opts)
+                pending[threads.submit(remote, task)] = (seg, source)
+            else:
+                reader = _reader(cursor, segments, k)
+                counts.append(_walk(_work(items, seg), seg, reader, aligner, opts))
+            if k + 1 < len(segments):
+                cursor.release(segments[k + 1].start_s)
+        collect(wait_all=True)
+    finally:
+        threads.shutdown(cancel_futures=True)
+        for w in workers:
+            w.close()
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One segment for a worker process: its items, bounds, audio and options."""
+
+    work: list[Item]
+    seg: Segment
+    source: _ArrayCursor
+    opts: RefineOptions
+
+
+def run_task(task: _Task, aligner: PocketsphinxAligner) -> tuple[list[Item], tuple[int, int]]:
+    """Refine one segment (in a worker process, or here when one failed); its items and
+    ``(failed, windows)``."""
+    count = _walk(task.work, task.seg, _SpanReader(task.source, task.seg), aligner, task.opts)
+    return (task.work[1:] if task.seg.context is not None else task.work), count
+
+
+def _walk(
+    items: list[Item],
+    seg: Segment,
+    reader: _SpanReader,
+    aligner: PocketsphinxAligner | None,
+    opts: RefineOptions,
+) -> tuple[int, int]:
+    """Walk one segment's items window by window, setting each item's refined span in
+    place; ``(failed, windows)``: windows the aligner found no path through, of all."""
+    start = 1 if seg.context is not None else 0
+    floor_s = seg.start_s  # no window reads audio before the end of what the last one kept
     windows = failed = 0
     while start < len(items):
-        win = window_bounds(items, start, floor_s, duration_s, opts)
-        samples = cursor.read(win.start_s, win.end_s)
+        win = window_bounds(items, start, floor_s, seg.end_s, opts)
+        samples = reader.read(win.start_s, win.end_s)
         mask = speech_mask(samples, win.start_s, opts.snap)
         cut = find_turn_cut(items, win, silences(mask, opts.min_cut_pause_s), opts.min_cut_pause_s)
         if cut is not None:
@@ -209,14 +382,13 @@ def _refine_items(
         stop = win.start + done
         snap_window(items, win.start, stop, mask, opts)
         if aligner is not None:
-            find_turn_hesitations(items, win.start, stop, cursor.read, mask.floor_db, aligner, opts)
+            find_turn_hesitations(items, win.start, stop, reader.read, mask.floor_db, aligner, opts)
         last_end = max((it.end_s for it in items[win.start : stop] if it.end_s is not None),
                        default=floor_s)  # fmt: skip
         floor_s = max(floor_s, last_end, win.end_s if cut is not None and stop == win.stop else 0.0)
-        cursor.release(min(last_end, floor_s))  # the next window searches the pause after it
+        reader.release(min(last_end, floor_s))  # the next window searches the pause after it
         start = stop
-    if failed:
-        log.info("forced alignment failed in %d of %d windows; kept snapped times", failed, windows)
+    return failed, windows
 
 
 def _first_half(

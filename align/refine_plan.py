@@ -11,6 +11,7 @@ hold, since no grammar can account for it.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ class RefineOptions:
     which starts at the last kept word's aligned end. ``min_cut_pause_s``: a window ends
     early at a turn change with a pause this long.
 
+    Segments: the pass runs over independent stretches of about ``segment_s`` or more,
+    each ended in a pause of ``segment_gap_s`` before a heard word (past twice
+    ``segment_s``, a quarter of that will do), so ``workers`` processes can align them at
+    once. The stretches depend only on the alignment, so the result is the same for any
+    number of workers.
+
     Words: ``min_known_share``: the transcript must be at least this share dictionary words
     for the English aligner to run (German and French text score about 0.65).
     ``recover_unheard``: offer words the engine did not hear (not repeated phrases) to the
@@ -70,6 +77,9 @@ class RefineOptions:
     min_hesitation_s: float = 0.2
     word_tail_s: float = 0.3
     max_hesitation_gap_s: float = 2.0
+    segment_s: float = 30.0
+    segment_gap_s: float = 1.0
+    workers: int = 2
     forced: ForcedAlignOptions = field(default_factory=ForcedAlignOptions)
     snap: SnapOptions = field(default_factory=SnapOptions)
 
@@ -82,6 +92,8 @@ class RefineOptions:
                      "min_hesitation_s", "word_tail_s", "max_hesitation_gap_s"):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.segment_s <= 0.0 or self.segment_gap_s < 0.0 or self.workers < 1:
+            raise ValueError("segment_s must be > 0, segment_gap_s >= 0 and workers >= 1")
         for name in ("overlap_words", "place_unheard_words"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -175,6 +187,54 @@ def _mark_foreign(items: list[Item], foreign: Sequence[tuple[float, float]]) -> 
                 it.foreign_before = foreign[f]
             f += 1
         prev_end = it.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Items ``[start, stop)``, refined on their own from the audio ``[start_s, end_s)``.
+
+    ``context``: a copy of the item before ``start`` as alignment timed it (the pause
+    before a turn is searched from its end), or ``None`` for the first segment.
+    """
+
+    start: int
+    stop: int
+    start_s: float
+    end_s: float
+    context: Item | None
+
+
+def plan_segments(items: Sequence[Item], duration_s: float, opts: RefineOptions) -> list[Segment]:
+    """Cut ``items`` into independent stretches (see ``RefineOptions``); never before an
+    item with untranscribed speech before it or one the engine did not hear."""
+    cuts: list[int] = []
+    seg_start_s: float | None = None
+    for k in range(1, len(items)):
+        prev, it = items[k - 1], items[k]
+        if it.start_s is None:
+            continue
+        if seg_start_s is None:
+            seg_start_s = it.start_s
+            continue
+        length_s = it.start_s - seg_start_s
+        if length_s < opts.segment_s or prev.end_s is None:
+            continue
+        if not it.heard or it.foreign_before is not None:
+            continue
+        need_gap_s = opts.segment_gap_s if length_s < 2 * opts.segment_s else opts.segment_gap_s / 4
+        if it.start_s - prev.end_s >= need_gap_s:
+            cuts.append(k)
+            seg_start_s = it.start_s
+    bounds = [0, *cuts, len(items)]
+    out: list[Segment] = []
+    for a, b in zip(bounds, bounds[1:]):
+        context = copy.copy(items[a - 1]) if a > 0 else None
+        if context is not None:  # its end, as alignment gave it, stands in for the refined one
+            context.aligned = True
+        start_s = context.end_s if context is not None and context.end_s is not None else 0.0
+        nxt = items[b].start_s if b < len(items) else None
+        out.append(Segment(a, b, start_s, duration_s if nxt is None else nxt, context))
+    return out
 
 
 def window_bounds(
@@ -305,9 +365,11 @@ def _heard_start(items: Sequence[Item], k: int, step: int, limit: int) -> float 
 __all__ = [
     "Item",
     "RefineOptions",
+    "Segment",
     "Window",
     "find_turn_cut",
     "plan_items",
+    "plan_segments",
     "unheard_filler",
     "window_bounds",
 ]

@@ -326,8 +326,8 @@ def test_audio_streams_through_a_bounded_buffer(
     cursor_class = refine_module._AudioCursor
 
     class Spy(cursor_class):  # type: ignore[misc, valid-type]
-        def read(self, start_s: float, end_s: float) -> np.ndarray:
-            out = super().read(start_s, end_s)
+        def read_samples(self, a: int, b: int) -> np.ndarray:
+            out = super().read_samples(a, b)
             held.append(self.held_samples)
             return out
 
@@ -409,3 +409,64 @@ def test_windows_the_aligner_fails_on_keep_valid_times(
         assert np.mean(errors <= 0.05) > np.mean(before <= 0.05)
     else:
         assert np.median(errors) <= np.median(before) + 0.05
+
+
+# -- segments and worker processes ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def three_turns(unrefined: Result, tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """The clip three times over with 2 s of silence between, one turn each."""
+    path = tmp_path_factory.mktemp("three") / "three.wav"
+    clip = _read_wav(WAV)
+    gap = np.zeros(2 * SAMPLE_RATE)
+    _write_wav(path, np.concatenate([clip, gap, clip, gap, clip]))
+    step_s = len(clip) / SAMPLE_RATE + 2.0
+    duration_s = 3 * step_s - 2.0
+    copies = [_shift(unrefined, k * step_s, path, duration_s) for k in range(3)]
+    turns = tuple(replace(c.turns[0], index=k, speaker=f"Speaker {k % 2 + 1}")
+                  for k, c in enumerate(copies))  # fmt: skip
+    return replace(copies[0], turns=turns, mismatches=())
+
+
+def test_worker_processes_change_nothing(three_turns: Result) -> None:
+    """Refined here one segment after another, or with worker processes taking what
+    they can, the result is the same, and as accurate on each copy. (A worker's decoder
+    has aligned other utterances before, or none: pocketsphinx carries feature state from
+    one to the next unless ``align.forced`` resets it.)"""
+    pytest.importorskip("pocketsphinx")
+    from align.refine_plan import RefineOptions, plan_items, plan_segments
+
+    opts = RefineOptions(segment_s=5.0)
+    items = plan_items(three_turns, True)
+    assert len(plan_segments(items, three_turns.audio.duration, opts)) >= 3
+    path = Path(three_turns.audio.path)
+    alone = refine_result(three_turns, path, "full", replace(opts, workers=1))
+    helped = refine_result(three_turns, path, "full", replace(opts, workers=3))
+    assert helped == alone
+    assert_invariants(helped)
+    gold = _gold_words(TEXTGRID)
+    step_s = (three_turns.audio.duration + 2.0) / 3
+    for k, turn in enumerate(helped.turns):
+        copy = [(g[0], g[1] + k * step_s, g[2] + k * step_s) for g in gold]
+        one = replace(helped, turns=(replace(turn, index=0),))
+        assert np.median(_boundary_errors(one, copy)) <= TARGET_MEDIAN_S
+
+
+def test_segments_tile_the_words_and_cut_only_before_heard_words(three_turns: Result) -> None:
+    from align.refine_plan import RefineOptions, plan_items, plan_segments
+
+    items = plan_items(three_turns, True)
+    duration_s = three_turns.audio.duration
+    segments = plan_segments(items, duration_s, RefineOptions(segment_s=5.0))
+    assert len(segments) >= 3
+    assert segments[0].start == 0 and segments[-1].stop == len(items)
+    assert segments[0].context is None and segments[-1].end_s == duration_s
+    for a, b in zip(segments, segments[1:]):
+        assert a.stop == b.start
+        assert items[b.start].heard and items[b.start].foreign_before is None
+        assert b.context is not None and b.context.end_s == items[b.start - 1].end_s
+        assert b.start_s < a.end_s == items[b.start].start_s  # the pause is in both spans
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16) / 32768.0

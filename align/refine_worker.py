@@ -1,0 +1,81 @@
+"""Worker processes for the refinement pass: pocketsphinx holds the GIL, so a second core
+helps only from a second process.
+
+A worker is ``python -m align.refine_worker``, started afresh: not forked (the engine's
+threads may hold locks) and not through ``multiprocessing`` (whose spawned children re-run
+the caller's ``__main__``). It reads pickled messages on stdin: first the
+``ForcedAlignOptions`` to load its aligner with, then one segment at a time
+(``align.refine.run_task``), answering each on stdout. End of input ends it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from typing import IO, Any
+
+from align.forced import ForcedAlignOptions
+
+
+class WorkerProcess:
+    """One worker process; ``run`` blocks, and takes one caller at a time.
+
+    Raises:
+        OSError: the process cannot start.
+    """
+
+    def __init__(self, forced: ForcedAlignOptions) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "align.refine_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._send(forced)
+
+    def run(self, task: Any) -> Any:
+        """Send ``task`` and wait for its answer.
+
+        Raises:
+            OSError, EOFError, pickle.UnpicklingError: the worker died.
+        """
+        self._send(task)
+        assert self._proc.stdout is not None
+        return pickle.load(self._proc.stdout)
+
+    def close(self) -> None:
+        """End the worker (it stops at the end of its input)."""
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self._proc.kill()
+            self._proc.wait()
+
+    def _send(self, obj: Any) -> None:
+        assert self._proc.stdin is not None
+        pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self._proc.stdin.flush()
+
+
+def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """The worker's loop: load the aligner, then refine segments until end of input."""
+    from align.forced import load_aligner
+    from align.refine import run_task
+
+    src = stdin or sys.stdin.buffer
+    dst = stdout or sys.stdout.buffer
+    aligner = load_aligner(pickle.load(src))
+    while True:
+        try:
+            task = pickle.load(src)
+        except EOFError:
+            return 0
+        pickle.dump(run_task(task, aligner), dst, protocol=pickle.HIGHEST_PROTOCOL)
+        dst.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
