@@ -10,9 +10,11 @@ the caller's ``__main__``). It reads pickled messages on stdin: first the
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 from typing import IO, Any
 
 from align.forced import ForcedAlignOptions
@@ -26,11 +28,18 @@ class WorkerProcess:
     """
 
     def __init__(self, forced: ForcedAlignOptions) -> None:
+        # The worker imports turnalign from wherever this process did (installed or not).
+        root = str(Path(__file__).resolve().parents[1])
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+        )
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "align.refine_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env=env,
         )
         self._send(forced)
 
