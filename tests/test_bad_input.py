@@ -436,6 +436,24 @@ def test_bad_min_coverage_is_a_usage_error(
     _expect_rejected(code, err, box, "--min-coverage")
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [("--engine-workers", "0", "workers"), ("--refine-workers", "0", "refine_workers"),
+     ("--threads", "-1", "cpu_threads")],
+)  # fmt: skip
+def test_bad_worker_counts_are_usage_errors(
+    flag: str,
+    value: str,
+    says: str,
+    box: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _no_engine(monkeypatch)
+    code, err = _align(capsys, box, JFK_AUDIO, box.transcript(), flag, value)
+    _expect_rejected(code, err, box, says)
+
+
 # -- transcripts that cannot be read: exit 2, before the model loads -------------------------
 
 UNREADABLE_TRANSCRIPTS: dict[str, tuple[Callable[[Sandbox], Path], str]] = {
