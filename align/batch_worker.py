@@ -131,6 +131,9 @@ class Worker:
         prepared = future.result() if future is not None else self._prepare(item)
         wait_s = time.perf_counter() - t_wait if future is not None else prepared.decode_s
         align_opts, formats = resolve_item_options(self._opts, item.overrides)
+        # A batch runs files side by side already: each worker refines alone (the result
+        # does not depend on it), in a process pool or a Ray actor alike.
+        align_opts = replace(align_opts, refine_workers=1)
         engine = self._engine(align_opts)
         on_progress = self._progress(item.id)
         if prepared.windows is not None:

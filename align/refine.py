@@ -259,7 +259,7 @@ def _work(items: list[Item], seg: Segment) -> list[Item]:
 
 
 def _may_start_workers() -> bool:
-    # A batch worker (a daemonic process) already shares the cores with its siblings.
+    # A daemonic process (a multiprocessing pool's) shares the cores with its siblings.
     return not multiprocessing.current_process().daemon
 
 
