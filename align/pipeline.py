@@ -196,9 +196,12 @@ def transcribe_windows(
     workers = max(1, engine.parallel)
     done_s: dict[float, float] = {}
     lock = threading.Lock()
+    stop = threading.Event()
 
     def transcribe(offset_s: float, samples: np.ndarray) -> Heard:
         def progress(done: float, _total: float) -> None:
+            if stop.is_set():  # called between 30 s chunks: the quickest way out of a window
+                raise _Stopped()
             if on_progress is not None:
                 with lock:
                     done_s[offset_s] = done
@@ -218,13 +221,18 @@ def transcribe_windows(
                     while len(pending) > workers:
                         parts.append(pending.popleft().result())
                 parts.extend(f.result() for f in pending)
-            except BaseException:
+            except BaseException:  # Ctrl-C or a failed window: stop the others soon
+                stop.set()
                 for f in pending:
                     f.cancel()
                 raise
     words = tuple(w for part in parts for w in part.words)
     language = next((p.language for p in parts if p.language), "")
     return Heard(words, language)
+
+
+class _Stopped(Exception):
+    """Raised inside a window's transcription to end it early (another one failed)."""
 
 
 def _flatten(transcript: Transcript) -> tuple[list[TokenSlot], list[str]]:

@@ -303,6 +303,7 @@ def _refine_in_processes(
             counts.append(count)
 
     threads = ThreadPoolExecutor(opts.workers - 1, thread_name_prefix="turnalign-refine")
+    finished = False
     try:
         for _ in range(opts.workers - 1):
             try:
@@ -325,10 +326,14 @@ def _refine_in_processes(
             if k + 1 < len(segments):
                 cursor.release(segments[k + 1].start_s)
         collect(wait_all=True)
+        finished = True
     finally:
+        for w in list(workers):
+            if finished:
+                w.close()
+            else:  # Ctrl-C or an error: stop them at once
+                w.kill()
         threads.shutdown(cancel_futures=True)
-        for w in workers:
-            w.close()
     return counts
 
 

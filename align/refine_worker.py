@@ -63,6 +63,11 @@ class WorkerProcess:
             self._proc.kill()
             self._proc.wait()
 
+    def kill(self) -> None:
+        """End the worker now, in the middle of a segment if need be."""
+        self._proc.kill()
+        self._proc.wait()
+
     def _send(self, obj: Any) -> None:
         assert self._proc.stdin is not None
         pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)

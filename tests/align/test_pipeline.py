@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 import audio
-from align.engines.base import EngineOptions
+from align.engines.base import EngineOptions, Heard
+from align.model import EngineInfo
 from align.pipeline import (
     SAMPLE_RATE,
     iter_windows,
@@ -74,3 +76,43 @@ def test_parallel_engine_workers_hear_the_same_words_in_order() -> None:
 
 def _recorder(seen: list[float]) -> Callable[[float, float], None]:
     return lambda done_s, _total_s: seen.append(done_s)
+
+
+class _FailingEngine:
+    """Two windows at once: the first fails at once, the second would take 2,000 chunks."""
+
+    def __init__(self) -> None:
+        self.chunks_done = 0
+        self.info = EngineInfo("fake", "fake", "cpu", "none", "en")
+
+    @property
+    def parallel(self) -> int:
+        return 2
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        offset_s: float = 0.0,
+        language: str | None = None,
+        prompt: str | None = None,
+        on_progress: Callable[[float, float], None] | None = None,
+    ) -> Heard:
+        if offset_s == 0.0:
+            time.sleep(0.05)  # let the other window start
+            raise RuntimeError("window 0 failed")
+        assert on_progress is not None
+        for k in range(2000):
+            time.sleep(0.001)
+            self.chunks_done += 1
+            on_progress(float(k), 2000.0)
+        return Heard((), "en")
+
+
+def test_a_failed_window_stops_the_others_between_chunks() -> None:
+    """Ctrl-C or an engine error in one window must not wait for the other to finish."""
+    engine = _FailingEngine()
+    windows = [(0.0, np.zeros(16000, np.float32)), (1.0, np.zeros(16000, np.float32))]
+    with pytest.raises(RuntimeError, match="window 0 failed"):
+        transcribe_windows(windows, 2.0, engine)  # type: ignore[arg-type]
+    assert 0 < engine.chunks_done < 2000
