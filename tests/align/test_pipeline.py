@@ -6,6 +6,7 @@ import difflib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -75,37 +76,38 @@ def test_parallel_engine_workers_hear_the_example_in_order() -> None:
     starts = [w.start for w in heard[2].words]
     assert starts == sorted(starts)
     texts = [[w.text for w in heard[k].words] for k in (1, 2)]
-    assert difflib.SequenceMatcher(None, *texts, autojunk=False).ratio() >= 0.95
+    assert difflib.SequenceMatcher(None, texts[0], texts[1], autojunk=False).ratio() >= 0.95
 
 
-class _ScrambledEngine:
-    """Hears one word per window, at the window's start; later windows finish first."""
+class _FakeEngine:
+    """An engine whose ``hear(offset_s, samples, on_progress)`` stands in for Whisper."""
 
     info = EngineInfo("fake", "fake", "cpu", "none", "en")
 
+    def __init__(self, parallel: int, hear: Callable[..., Heard]) -> None:
+        self._parallel = parallel
+        self._hear = hear
+
     @property
     def parallel(self) -> int:
-        return 3
+        return self._parallel
 
-    def transcribe(
-        self,
-        samples: np.ndarray,
-        *,
-        offset_s: float = 0.0,
-        language: str | None = None,
-        prompt: str | None = None,
-        on_progress: Callable[[float, float], None] | None = None,
-    ) -> Heard:
-        time.sleep(0.05 * (3 - int(offset_s) % 3))
-        if on_progress is not None:
-            on_progress(len(samples) / 16000, len(samples) / 16000)
-        return Heard((HeardWord(f"w{int(offset_s)}", offset_s, offset_s + 0.5, 0.9),), "en")
+    def transcribe(self, samples: np.ndarray, *, offset_s: float = 0.0, **kw: Any) -> Heard:
+        return self._hear(offset_s, samples, kw.get("on_progress"))
+
+
+def _scrambled(offset_s: float, samples: np.ndarray, on_progress: Any) -> Heard:
+    """One word per window, at its start; later windows finish first."""
+    time.sleep(0.05 * (3 - int(offset_s) % 3))
+    on_progress(len(samples) / 16000, len(samples) / 16000)
+    return Heard((HeardWord(f"w{int(offset_s)}", offset_s, offset_s + 0.5, 0.9),), "en")
 
 
 def test_windows_finishing_out_of_order_keep_their_order() -> None:
     windows = [(float(k), np.zeros(16000, np.float32)) for k in range(7)]
     seen: list[float] = []
-    heard = transcribe_windows(windows, 7.0, _ScrambledEngine(), _recorder(seen))  # type: ignore[arg-type]
+    engine = _FakeEngine(3, _scrambled)
+    heard = transcribe_windows(windows, 7.0, engine, _recorder(seen))
     assert [w.text for w in heard.words] == [f"w{k}" for k in range(7)]
     assert max(seen) == pytest.approx(7.0) and heard.language == "en"
 
@@ -114,41 +116,21 @@ def _recorder(seen: list[float]) -> Callable[[float, float], None]:
     return lambda done_s, _total_s: seen.append(done_s)
 
 
-class _FailingEngine:
-    """Two windows at once: the first fails at once, the second would take 2,000 chunks."""
+def test_a_failed_window_stops_the_others_between_chunks() -> None:
+    """Ctrl-C or an engine error in one window must not wait for the other to finish."""
+    chunks_done = []
 
-    def __init__(self) -> None:
-        self.chunks_done = 0
-        self.info = EngineInfo("fake", "fake", "cpu", "none", "en")
-
-    @property
-    def parallel(self) -> int:
-        return 2
-
-    def transcribe(
-        self,
-        samples: np.ndarray,
-        *,
-        offset_s: float = 0.0,
-        language: str | None = None,
-        prompt: str | None = None,
-        on_progress: Callable[[float, float], None] | None = None,
-    ) -> Heard:
-        if offset_s == 0.0:
-            time.sleep(0.05)  # let the other window start
+    def hear(offset_s: float, _samples: np.ndarray, on_progress: Any) -> Heard:
+        if offset_s == 0.0:  # the first window fails once the other has started
+            time.sleep(0.05)
             raise RuntimeError("window 0 failed")
-        assert on_progress is not None
-        for k in range(2000):
+        for k in range(2000):  # the second would take 2,000 chunks
             time.sleep(0.001)
-            self.chunks_done += 1
+            chunks_done.append(k)
             on_progress(float(k), 2000.0)
         return Heard((), "en")
 
-
-def test_a_failed_window_stops_the_others_between_chunks() -> None:
-    """Ctrl-C or an engine error in one window must not wait for the other to finish."""
-    engine = _FailingEngine()
     windows = [(0.0, np.zeros(16000, np.float32)), (1.0, np.zeros(16000, np.float32))]
     with pytest.raises(RuntimeError, match="window 0 failed"):
-        transcribe_windows(windows, 2.0, engine)  # type: ignore[arg-type]
-    assert 0 < engine.chunks_done < 2000
+        transcribe_windows(windows, 2.0, _FakeEngine(2, hear))
+    assert 0 < len(chunks_done) < 2000
