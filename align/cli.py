@@ -69,7 +69,7 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
         type=int,
         default=2,
         help="windows of audio transcribed at once, one thread each (faster-whisper; "
-        "1 is slower but bitwise repeatable; default 2)",
+        "1 is slower but repeated exactly in our checks; default 2)",
     )
     g.add_argument(
         "--vad",

@@ -49,7 +49,7 @@ class EngineOptions:
     on its own thread (faster-whisper; openai-whisper always takes one at a time).
     Greedy decoding of a small model keeps about one core busy, so two workers nearly
     halve the wall time on two cores (``docs/benchmarks.md``); but two CTranslate2 calls at
-    once are not bitwise the same as one, so only ``workers=1`` repeats exactly.
+    once are not bitwise the same as one; ``workers=1`` repeated exactly in our checks.
     ``vad_filter``: skip what Silero VAD calls non-speech before decoding. Off by default: on quiet
     speakers (-40 dBFS) it drops whole turns (seen on the bundled example).
     """
