@@ -427,29 +427,11 @@ def read_spans(path: str | Path, spans: list[tuple[float, float]]) -> Iterator[N
     Spans must be sorted by start; they may overlap.
     """
     bounds = [(int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for a, b in spans]
-    keep_from = bounds[0][0] if bounds else 0
-    buf: list[audio.AudioBlock] = []
-    k = 0
     try:
-        for block in audio.iter_blocks(path):
-            buf.append(block)
-            block_end = block.offset_samples + len(block.samples)
-            while k < len(bounds) and bounds[k][1] <= block_end:
-                yield _cut(buf, *bounds[k])
-                k += 1
-                keep_from = bounds[k][0] if k < len(bounds) else block_end
-            buf = [b for b in buf if b.offset_samples + len(b.samples) > keep_from]
+        cursor = audio.SpanCursor(path)
+        for k, (a, b) in enumerate(bounds):
+            yield cursor.read_samples(a, b).copy()
+            if k + 1 < len(bounds):
+                cursor.release_samples(bounds[k + 1][0])
     except audio.AudioError as e:
         raise AudioDecodeError(e.path, e.reason) from e
-    while k < len(bounds):  # spans running past the end of the audio
-        yield _cut(buf, *bounds[k])
-        k += 1
-
-
-def _cut(blocks: list[audio.AudioBlock], a: int, b: int) -> NDArray[np.float32]:
-    parts = [
-        blk.samples[max(0, a - blk.offset_samples) : max(0, b - blk.offset_samples)]
-        for blk in blocks
-        if blk.offset_samples < b and blk.offset_samples + len(blk.samples) > a
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

@@ -27,7 +27,7 @@ import logging
 import multiprocessing
 import pickle
 import queue
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +52,7 @@ from align.refine_plan import (
 )
 from align.refine_snap import silences, speech_mask
 from align.refine_window import align_window, find_turn_hesitations, snap_window
+from audio import SpanCursor
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,10 @@ def refine_result(
         aligner = None
         items = [it for it in items if not it.optional]
     if items:
-        _refine_items(items, audio_path, result.audio.duration, aligner, opts)
+        try:
+            _refine_items(items, audio_path, result.audio.duration, aligner, opts)
+        except audio.AudioError as e:
+            raise AudioDecodeError(e.path, e.reason) from e
     turns, mismatches = _rebuild(result, items)
     applied = mode if not items else "full" if aligner is not None else "fast"
     return result.with_turns(turns, mismatches=mismatches, refine=applied)
@@ -135,54 +139,8 @@ def _try_load_aligner(
     return aligner
 
 
-class _AudioCursor:
-    """Reads spans of a file in increasing order, holding only what later spans may need."""
-
-    def __init__(self, path: str | Path) -> None:
-        try:
-            self._blocks: Iterator[audio.AudioBlock] = audio.iter_blocks(path)
-        except audio.AudioError as e:
-            raise AudioDecodeError(e.path, e.reason) from e
-        self._buf = np.zeros(0, dtype=np.float32)  # shape (n,), file samples from _buf_start
-        self._buf_start = 0
-        self._done = False
-
-    def read_samples(self, a: int, b: int) -> NDArray[np.float32]:
-        """File samples ``a`` to ``b`` (shape (n,)), cut short at the end of the file; any
-        part before the last ``release`` reads as silence."""
-        a = max(a, 0)
-        if a < self._buf_start:
-            gone = np.zeros(min(b, self._buf_start) - a, dtype=np.float32)
-            return np.concatenate([gone, self.read_samples(self._buf_start, b)])
-        b = max(b, a)
-        while not self._done and self._buf_start + len(self._buf) < b:
-            try:
-                block = next(self._blocks, None)
-            except audio.AudioError as e:
-                raise AudioDecodeError(e.path, e.reason) from e
-            if block is None:
-                self._done = True
-            elif block.end_sample <= a:  # wholly before the span: never held
-                self._buf, self._buf_start = self._buf[:0], block.end_sample
-            else:
-                self._buf = np.concatenate([self._buf, block.samples])
-        return self._buf[a - self._buf_start : b - self._buf_start]
-
-    def release(self, before_s: float) -> None:
-        """Forget the samples before ``before_s``."""
-        cut = _sample(before_s) - self._buf_start
-        if cut > 0:
-            self._buf = self._buf[cut:].copy()
-            self._buf_start += cut
-
-    @property
-    def held_samples(self) -> int:
-        """Samples held now (for tests of the memory bound)."""
-        return len(self._buf)
-
-
 class _ArrayCursor:
-    """``_AudioCursor``'s reads over samples already in memory (a segment sent to a worker),
+    """``SpanCursor``'s reads over samples already in memory (a segment sent to a worker),
     which start at file sample ``offset``."""
 
     def __init__(self, samples: NDArray[np.float32], offset: int) -> None:
@@ -201,7 +159,7 @@ class _SpanReader:
     (as at the end of a file). The same reads whether the file or a copy serves them."""
 
     def __init__(
-        self, source: _AudioCursor | _ArrayCursor, seg: Segment, keep_from_s: float | None = None
+        self, source: SpanCursor | _ArrayCursor, seg: Segment, keep_from_s: float | None = None
     ) -> None:
         self._source = source
         self._lo, self._hi = _sample(seg.start_s), max(_sample(seg.end_s), _sample(seg.start_s))
@@ -239,7 +197,7 @@ def _refine_items(
     if aligner is not None and len(segments) > 1 and opts.workers > 1 and _may_start_workers():
         counts = _refine_in_processes(items, segments, audio_path, aligner, opts)
     else:
-        cursor = _AudioCursor(audio_path)
+        cursor = SpanCursor(audio_path)
         counts = [_walk(_work(items, seg), seg, _reader(cursor, segments, k), aligner, opts)
                   for k, seg in enumerate(segments)]  # fmt: skip
     failed, windows = sum(c[0] for c in counts), sum(c[1] for c in counts)
@@ -247,7 +205,7 @@ def _refine_items(
         log.info("forced alignment failed in %d of %d windows; kept snapped times", failed, windows)
 
 
-def _reader(cursor: _AudioCursor, segments: Sequence[Segment], k: int) -> _SpanReader:
+def _reader(cursor: SpanCursor, segments: Sequence[Segment], k: int) -> _SpanReader:
     keep_from_s = segments[k + 1].start_s if k + 1 < len(segments) else None
     return _SpanReader(cursor, segments[k], keep_from_s)
 
@@ -275,7 +233,7 @@ def _refine_in_processes(
     waits per worker. A segment whose worker fails is refined here instead."""
     from align.refine_worker import WorkerProcess
 
-    cursor = _AudioCursor(audio_path)
+    cursor = SpanCursor(audio_path)
     counts: list[tuple[int, int]] = []
     idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
     pending: dict[Future[tuple[list[Item], tuple[int, int]]], tuple[Segment, _ArrayCursor]] = {}
@@ -373,7 +331,7 @@ def _walk(
         cut = find_turn_cut(items, win, silences(mask, opts.min_cut_pause_s), opts.min_cut_pause_s)
         if cut is not None:
             win = replace(win, stop=cut[0], end_s=cut[1], final=True)
-            samples = samples[: max(0, round((win.end_s - win.start_s) * audio.SAMPLE_RATE))]
+            samples = samples[: max(0, _sample(win.end_s - win.start_s))]
         done = 0
         if aligner is not None:
             done = align_window(items, win, samples, aligner, opts)
@@ -405,7 +363,7 @@ def _first_half(
     ends = [it.end_s for it in items[win.start : stop] if it.end_s is not None]
     end_s = min(win.end_s, (max(ends) if ends else win.end_s) + opts.tail_s)
     half = replace(win, stop=stop, end_s=end_s, final=False)
-    return half, samples[: max(0, round((end_s - win.start_s) * audio.SAMPLE_RATE))]
+    return half, samples[: max(0, _sample(end_s - win.start_s))]
 
 
 def _rebuild(

@@ -4,6 +4,7 @@ Deals in samples and seconds only and never imports ``align``. Importing this pa
 PyAV and numpy but not faster-whisper: ``audio.vad`` imports it on first use.
 """
 
+from .cursor import SpanCursor
 from .decode import SAMPLE_RATE, AudioBlock, Signal, iter_blocks, load, probe_duration_s
 from .errors import AudioError
 
@@ -12,6 +13,7 @@ __all__ = [
     "AudioBlock",
     "AudioError",
     "Signal",
+    "SpanCursor",
     "iter_blocks",
     "load",
     "probe_duration_s",

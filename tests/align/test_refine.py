@@ -323,7 +323,7 @@ def test_audio_streams_through_a_bounded_buffer(
     result = replace(_result(words[:10], duration), turns=turns,
                      audio=AudioInfo(str(path), duration))  # fmt: skip
     held: list[int] = []
-    cursor_class = refine_module._AudioCursor
+    cursor_class = refine_module.SpanCursor
 
     class Spy(cursor_class):  # type: ignore[misc, valid-type]
         def read_samples(self, a: int, b: int) -> np.ndarray:
@@ -331,7 +331,7 @@ def test_audio_streams_through_a_bounded_buffer(
             held.append(self.held_samples)
             return out
 
-    monkeypatch.setattr(refine_module, "_AudioCursor", Spy)
+    monkeypatch.setattr(refine_module, "SpanCursor", Spy)
     refined = refine_result(result, path, "fast")
     assert_invariants(refined)
     window_samples = (3 * 20.0 + 30.0) * SAMPLE_RATE  # a longest window and one decode block
