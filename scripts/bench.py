@@ -467,29 +467,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                 if "turnalign" in args.tools:
                     for mode in modes if model == args.models[0] else modes_other:
                         odir = work / f"ta-{model}-{variant}-{mode}-{rep}"
-                        cmd = [
-                            sys.executable,
-                            "-m",
-                            "align",
-                            "-q",
-                            "align",
-                            str(audio_path),
-                            str(tpath),
-                            "-o",
-                            str(odir),
-                            "--format",
-                            "json",
-                            "--model",
-                            model,
-                            "--device",
-                            DEVICE,
-                            "--compute-type",
-                            COMPUTE_TYPE,
-                            "--language",
-                            LANGUAGE,
-                            "--refine",
-                            mode,
-                        ]
+                        align_args = _align_args(audio_path, tpath, odir, model)
+                        cmd = [sys.executable, "-m", "align", *align_args, "--refine", mode]
                         m = measure(cmd, work / f"ta-{model}-{variant}-{mode}-{rep}.log")
                         m["output"] = str(odir / f"{tpath.stem}.json")
                         label = f"turnalign --refine {mode}"
@@ -648,6 +627,13 @@ def ratios(rows: Sequence[dict[str, Any]], default_mode: str) -> list[dict[str, 
     return out
 
 
+def _align_args(audio_path: Path, tpath: Path, outdir: Path, model: str) -> list[str]:
+    """``turnalign`` arguments for one run with the benchmark's model settings."""
+    return ["-q", "align", str(audio_path), str(tpath), "-o", str(outdir), "--format", "json",
+            "--model", model, "--device", DEVICE, "--compute-type", COMPUTE_TYPE,
+            "--language", LANGUAGE]  # fmt: skip
+
+
 def profile_turnalign(
     audio_path: Path, tpath: Path, model: str, work: Path, experiments: bool
 ) -> dict[str, Any]:
@@ -656,25 +642,7 @@ def profile_turnalign(
     cmd = [sys.executable, str(SCRIPTS / "_profile_turnalign.py"), "--out", str(dest)]
     if experiments:
         cmd.append("--experiments")
-    cmd += [
-        "--",
-        "-q",
-        "align",
-        str(audio_path),
-        str(tpath),
-        "-o",
-        str(work / "profile-out"),
-        "--format",
-        "json",
-        "--model",
-        model,
-        "--device",
-        DEVICE,
-        "--compute-type",
-        COMPUTE_TYPE,
-        "--language",
-        LANGUAGE,
-    ]
+    cmd += ["--", *_align_args(audio_path, tpath, work / "profile-out", model)]
     print("bench: profiling one turnalign run", file=sys.stderr)
     m = measure(cmd, work / "profile.log")
     if not dest.is_file():
