@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 from align.model import Result
@@ -29,6 +30,14 @@ def _cell(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, or "None." when there are no rows."""
+    if not rows:
+        return "None.\n"
+    lines = [columns, ["---"] * len(columns), *rows]
+    return "".join(f"| {' | '.join(cells)} |\n" for cells in lines)
+
+
 def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
     """Fit, mismatches, suspect and weak turns, and the corrections, as Markdown tables."""
     q = result.quality
@@ -46,68 +55,42 @@ def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
             f"score {q.score:.2f}\n"
         )
     kinds = ("not_in_audio", "not_in_transcript", "substitution")
-    counts = {k: sum(1 for m in result.mismatches if m.kind == k) for k in kinds}
+    by_kind = {k: [m for m in result.mismatches if m.kind == k] for k in kinds}
+    counts = {k: len(v) for k, v in by_kind.items()}
     w(
         f"- mismatches: {counts['not_in_audio']} not in audio, {counts['not_in_transcript']} "
         f"not in transcript, {counts['substitution']} substitutions\n\n"
     )
-
-    missing = [m for m in result.mismatches if m.kind == "not_in_audio"]
     w("## Transcript text not in the audio\n\n")
-    if missing:
-        w("| turn | speaker | text | why | confidence |\n| --- | --- | --- | --- | --- |\n")
-        for m in missing:
-            speaker = result.turns[m.turn].speaker if m.turn is not None else ""
-            w(
-                f"| {m.turn} | {_cell(speaker, 30)} | {_cell(m.text)} | {m.reason} | "
-                f"{m.confidence:.2f} |\n"
-            )
-    else:
-        w("None.\n")
-    extra = [m for m in result.mismatches if m.kind == "not_in_transcript"]
+    w(_table(("turn", "speaker", "text", "why", "confidence"), [
+        (str(m.turn), _cell(result.turns[m.turn].speaker if m.turn is not None else "", 30),
+         _cell(m.text), m.reason, f"{m.confidence:.2f}")
+        for m in by_kind["not_in_audio"]
+    ]))  # fmt: skip
     w("\n## Speech in the audio not in the transcript\n\n")
-    if extra:
-        w("| start | end | heard | confidence |\n| --- | --- | --- | --- |\n")
-        for m in extra:
-            w(
-                f"| {_ts(m.start)} | {_ts(m.end)} | {_cell(m.heard or m.text)} | "
-                f"{m.confidence:.2f} |\n"
-            )
-    else:
-        w("None.\n")
-    subs = [m for m in result.mismatches if m.kind == "substitution"]
+    w(_table(("start", "end", "heard", "confidence"), [
+        (_ts(m.start), _ts(m.end), _cell(m.heard or m.text), f"{m.confidence:.2f}")
+        for m in by_kind["not_in_transcript"]
+    ]))  # fmt: skip
     w("\n## Words heard differently\n\n")
-    if subs:
-        w("| turn | time | written | heard | confidence |\n| --- | --- | --- | --- | --- |\n")
-        for m in subs:
-            w(
-                f"| {m.turn} | {_ts(m.start)} | {_cell(m.text, 40)} | {_cell(m.heard or '', 40)} | "
-                f"{m.confidence:.2f} |\n"
-            )
-    else:
-        w("None.\n")
+    w(_table(("turn", "time", "written", "heard", "confidence"), [
+        (str(m.turn), _ts(m.start), _cell(m.text, 40), _cell(m.heard or "", 40),
+         f"{m.confidence:.2f}")
+        for m in by_kind["substitution"]
+    ]))  # fmt: skip
     suspect = [t for t in result.turns if t.suspect]
     weak = [t for t in result.turns if t.status == "aligned" and _weak(t.coverage, t.confidence)]
     w("\n## Turns to check\n\n")
-    if suspect or weak:
-        w("| turn | speaker | start | coverage | confidence | note | text |\n")
-        w("| --- | --- | --- | --- | --- | --- | --- |\n")
-        for t in sorted({*suspect, *weak}, key=lambda t: t.index):
-            note = "suspect: inside another speaker's speech" if t.suspect else "weak match"
-            w(
-                f"| {t.index} | {_cell(t.speaker, 30)} | {_ts(t.start)} | {t.coverage:.0%} | "
-                f"{t.confidence:.2f} | {note} | {_cell(t.text, 60)} |\n"
-            )
-    else:
-        w("None.\n")
+    w(_table(("turn", "speaker", "start", "coverage", "confidence", "note", "text"), [
+        (str(t.index), _cell(t.speaker, 30), _ts(t.start), f"{t.coverage:.0%}",
+         f"{t.confidence:.2f}",
+         "suspect: inside another speaker's speech" if t.suspect else "weak match",
+         _cell(t.text, 60))
+        for t in sorted({*suspect, *weak}, key=lambda t: t.index)
+    ]))  # fmt: skip
     w("\n## Corrections\n\n")
-    if result.corrections:
-        w("| turn | change | before | after | why | confidence |\n")
-        w("| --- | --- | --- | --- | --- | --- |\n")
-        for c in result.corrections:
-            w(
-                f"| {c.turn} | {c.kind} | {_cell(c.before, 50)} | {_cell(c.after, 30)} | "
-                f"{c.reason} | {c.confidence:.2f} |\n"
-            )
-    else:
-        w("None.\n")
+    w(_table(("turn", "change", "before", "after", "why", "confidence"), [
+        (str(c.turn), c.kind, _cell(c.before, 50), _cell(c.after, 30), c.reason,
+         f"{c.confidence:.2f}")
+        for c in result.corrections
+    ]))  # fmt: skip
