@@ -15,9 +15,10 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from align.model import Result, Turn, Word
+from audio.span import SampleSpan
 
 SAMPLE_RATE = 16000
 """Samples per second of the exported clips (the rate ``audio`` decodes to)."""
@@ -117,11 +118,11 @@ class ExportOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class Clip:
+class Clip(SampleSpan):
     """One planned clip: a run of one turn's words and the stretch of audio that holds them.
 
     ``word_start``/``word_count`` index the turn's words (``not_found`` words inside the
-    run count but are not in ``text``). Positions are samples at ``SAMPLE_RATE``.
+    run count but are not in ``text``). The audio is ``SampleSpan``'s, from the source's start.
     ``coverage``: share of the run's words heard (matched or substituted); ``confidence``:
     mean confidence of its timed words; ``mismatch_kinds``: kinds of the mismatches that
     touch it (empty when none does).
@@ -133,26 +134,11 @@ class Clip:
     word_count: int
     speaker: str
     text: str
-    start_sample: int
-    end_sample: int
     coverage: float
     confidence: float
     mismatch_kinds: tuple[str, ...] = ()
 
-    @property
-    def start_s(self) -> float:
-        """Clip start in seconds from the start of the source audio."""
-        return self.start_sample / SAMPLE_RATE
-
-    @property
-    def end_s(self) -> float:
-        """Clip end in seconds from the start of the source audio."""
-        return self.end_sample / SAMPLE_RATE
-
-    @property
-    def duration_s(self) -> float:
-        """Clip length in seconds."""
-        return (self.end_sample - self.start_sample) / SAMPLE_RATE
+    _what: ClassVar[str] = "clip"
 
     @property
     def mismatch(self) -> bool:
