@@ -24,7 +24,6 @@ so a 3-hour file costs what a 3-minute one does.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import pickle
 import queue
 from collections.abc import Sequence
@@ -194,7 +193,7 @@ def _refine_items(
     """Refine every segment of ``items`` in place: here, one after another, or with the
     help of worker processes (pocketsphinx holds the GIL, so threads would not help)."""
     segments = plan_segments(items, duration_s, opts)
-    if aligner is not None and len(segments) > 1 and opts.workers > 1 and _may_start_workers():
+    if aligner is not None and len(segments) > 1 and opts.workers > 1:
         counts = _refine_in_processes(items, segments, audio_path, aligner, opts)
     else:
         cursor = SpanCursor(audio_path)
@@ -214,11 +213,6 @@ def _work(items: list[Item], seg: Segment) -> list[Item]:
     """The items a segment's walk sees: its context (never changed), then its own."""
     own = items[seg.start : seg.stop]
     return [seg.context, *own] if seg.context is not None else own
-
-
-def _may_start_workers() -> bool:
-    # A daemonic process (a multiprocessing pool's) shares the cores with its siblings.
-    return not multiprocessing.current_process().daemon
 
 
 def _refine_in_processes(
