@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import av
 import pytest
 from hypothesis import settings
+
+import audio
 
 # Property tests explore the same examples on every run, so CI never flakes on a new one;
 # `--hypothesis-seed=N` (or HYPOTHESIS_PROFILE=explore) searches afresh.
@@ -35,3 +39,31 @@ DATA_DIR = REPO_ROOT / "tests" / "data"
 def jfk_path() -> Path:
     """11 s of JFK's inaugural address, 44.1 kHz stereo FLAC (public domain; see LICENSES.md)."""
     return DATA_DIR / "jfk.flac"
+
+
+EncodeFn = Callable[[Path, Path, str], Path]
+
+
+def _encode_audio(src: Path, dst: Path, codec: str) -> Path:
+    """Re-encode ``src`` into ``dst`` with PyAV, as mono at 16 kHz."""
+    samples = audio.load(src).samples  # shape: (n,), float32
+    with av.open(str(dst), "w") as out:
+        rate = 48000 if codec == "libopus" else 16000  # Opus has no 16 kHz mode in FFmpeg
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout="mono", rate=rate
+        )
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
+        frame.sample_rate = 16000
+        for res in resampler.resample(frame):
+            for packet in stream.encode(res):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def encode_audio() -> EncodeFn:
+    """``encode_audio(src, dst, codec)``: a copy of a recording in another codec."""
+    return _encode_audio

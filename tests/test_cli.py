@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-import audio
 from align.cli import main
 from align.errors import EXIT_BAD_INPUT
 from align.model import Result
@@ -43,30 +42,16 @@ def jfk_transcript(tmp_path: Path) -> Path:
     return path
 
 
-def _encode(src: Path, dst: Path, codec: str) -> Path:
-    """Re-encode ``src`` into ``dst`` with PyAV, as mono at 16 kHz."""
-    samples = audio.load(src).samples  # shape: (n,), float32
-    with av.open(str(dst), "w") as out:
-        rate = 48000 if codec == "libopus" else 16000  # Opus has no 16 kHz mode in FFmpeg
-        stream = out.add_stream(codec, rate=rate, layout="mono")
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name, layout="mono", rate=rate
-        )
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
-        frame.sample_rate = 16000
-        for res in resampler.resample(frame):
-            for packet in stream.encode(res):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
-
-
 @pytest.mark.parametrize(("suffix", "codec"), [("mp3", "mp3"), ("m4a", "aac"), ("opus", "libopus")])
 def test_align_other_audio_formats(
-    tmp_path: Path, jfk_path: Path, jfk_transcript: Path, suffix: str, codec: str
+    tmp_path: Path,
+    jfk_path: Path,
+    jfk_transcript: Path,
+    suffix: str,
+    codec: str,
+    encode_audio: Callable[[Path, Path, str], Path],
 ) -> None:
-    audio_copy = _encode(jfk_path, tmp_path / f"jfk.{suffix}", codec)
+    audio_copy = encode_audio(jfk_path, tmp_path / f"jfk.{suffix}", codec)
     out = tmp_path / "out"
     code = main(
         [

@@ -20,11 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-import audio
 from align import batch_worker
 from align.batch import BatchOptions, run_batch
 from align.batch_manifest import (
@@ -63,26 +61,10 @@ MANIFEST = (
 BASE_ARGS = ("--refine", "none", "--format", "json,srt")
 
 
-def _encode(src: Path, dst: Path, codec: str) -> Path:
-    """Re-encode ``src`` as mono 16 kHz with PyAV."""
-    samples = audio.load(src).samples  # shape: (n,), float32
-    with av.open(str(dst), "w") as out:
-        stream = out.add_stream(codec, rate=16000, layout="mono")
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name, layout="mono", rate=16000
-        )
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
-        frame.sample_rate = 16000
-        for res in resampler.resample(frame):
-            for packet in stream.encode(res):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
-
-
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def inputs(
+    tmp_path_factory: pytest.TempPathFactory, encode_audio: Callable[[Path, Path, str], Path]
+) -> Path:
     """A folder with the 6-item manifest and its files (relative paths, one subfolder)."""
     root = tmp_path_factory.mktemp("batch_inputs")
     shutil.copy(JFK_FLAC, root / "jfk.flac")
@@ -90,8 +72,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for ext in (".flac", ".txt"):
         shutil.copy(EXAMPLE.with_suffix(ext), root / f"michaelandsickmichael{ext}")
     (root / "encoded").mkdir()
-    _encode(JFK_FLAC, root / "encoded" / "jfk.mp3", "mp3")
-    _encode(JFK_FLAC, root / "encoded" / "jfk.wav", "pcm_s16le")
+    encode_audio(JFK_FLAC, root / "encoded" / "jfk.mp3", "mp3")
+    encode_audio(JFK_FLAC, root / "encoded" / "jfk.wav", "pcm_s16le")
     (root / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVE" + os.urandom(4000))
     (root / "manifest.csv").write_text(MANIFEST, encoding="utf-8")
     return root
