@@ -77,30 +77,20 @@ class FasterWhisperEngine:
         lang = language or self._opts.language or ("en" if self._english_only else None)
         total_s = len(samples) / SAMPLE_RATE
         samples = samples.astype(np.float32, copy=False)
+        common: dict[str, Any] = {"language": lang, "beam_size": self._opts.beam_size,
+                                  "word_timestamps": True, "initial_prompt": prompt}  # fmt: skip
         if self._batched is not None and total_s > _BATCH_MIN_S:
             # Several 30 s chunks share each forward pass; chunks are cut at quiet points
             # (not by VAD, which can drop quiet speakers).
-            clips = [
-                {"start": w.start_sample / SAMPLE_RATE, "end": w.end_sample / SAMPLE_RATE}
-                for w in cut_at_quiet_points(samples)
-            ]
+            clips = [{"start": w.start_s, "end": w.end_s} for w in cut_at_quiet_points(samples)]
             segments, info = self._batched.transcribe(
-                samples,
-                language=lang,
-                beam_size=self._opts.beam_size,
-                word_timestamps=True,
-                initial_prompt=prompt,
-                clip_timestamps=clips,
-                batch_size=self._opts.batch_size,
+                samples, **common, clip_timestamps=clips, batch_size=self._opts.batch_size
             )
         else:
             segments, info = self._model.transcribe(
                 samples,
-                language=lang,
-                beam_size=self._opts.beam_size,
-                word_timestamps=True,
+                **common,
                 condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
-                initial_prompt=prompt,
                 vad_filter=self._opts.vad_filter,
             )
         words: list[HeardWord] = []
