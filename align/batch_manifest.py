@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from align.errors import ManifestError
-from align.pipeline import RefineMode
+from align.model import REFINE_MODES, RefineMode
 
 COLUMNS: tuple[str, ...] = ("audio", "transcript", "id", "language", "options")
 REQUIRED_COLUMNS: tuple[str, ...] = ("audio", "transcript")
@@ -50,7 +50,6 @@ _UNSAFE_ID_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 # within the common 255-byte file-name limit.
 MAX_ID_BYTES = 200
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}$")
-_REFINE_MODES: tuple[str, ...] = ("none", "fast", "full")
 _MANIFEST_TYPES: dict[str, str] = {
     ".csv": ",",
     ".tsv": "\t",
@@ -381,11 +380,11 @@ def _opt_refine(source: Path, line: int | None, value: Any) -> RefineMode | None
     text = _opt_str(source, line, "refine", value)
     if text is None:
         return None
-    if text not in _REFINE_MODES:
+    if text not in REFINE_MODES:
         raise ManifestError(
-            source, f"refine '{text}' is unknown; choose {', '.join(_REFINE_MODES)}", line
+            source, f"refine '{text}' is unknown; choose {', '.join(REFINE_MODES)}", line
         )
-    return text  # type: ignore[return-value]  # checked against _REFINE_MODES just above
+    return text  # type: ignore[return-value]  # checked against REFINE_MODES just above
 
 
 def _opt_language(source: Path, line: int | None, value: Any) -> str | None:

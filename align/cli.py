@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from align.pipeline import RefineMode
+    from align.model import RefineMode
 
 from align import __version__
 from align.errors import (

@@ -50,7 +50,6 @@ from align.export_manifest import (
     render_ljspeech,
 )
 from align.export_plan import (
-    SAMPLE_RATE,
     Clip,
     DroppedClip,
     ExportOptions,
@@ -268,7 +267,6 @@ def _remove_stale(wav_dir: Path, prefix: str, keep: set[str]) -> int:
 
 __all__ = [
     "DURATION_TOLERANCE_S",
-    "SAMPLE_RATE",
     "Clip",
     "DroppedClip",
     "ExportOptions",

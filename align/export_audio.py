@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 import audio
 from align.atomic import sync_dir
 from align.errors import AudioDecodeError, OutputError
-from align.export_plan import SAMPLE_RATE, AudioFormat
+from align.export_plan import AudioFormat
+from audio import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from align.model import Result, Turn, Word
+from audio import SAMPLE_RATE
 from audio.span import SampleSpan
-
-SAMPLE_RATE = 16000
-"""Samples per second of the exported clips (the rate ``audio`` decodes to)."""
 
 AudioFormat = Literal["flac", "wav"]
 AUDIO_FORMATS: tuple[str, ...] = ("flac", "wav")
@@ -459,7 +457,6 @@ def _drop_reason(
 __all__ = [
     "AUDIO_FORMATS",
     "DROP_REASONS",
-    "SAMPLE_RATE",
     "AudioFormat",
     "Clip",
     "DropReason",

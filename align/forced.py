@@ -27,11 +27,11 @@ from numpy.typing import NDArray
 
 from align.errors import EngineUnavailableError
 from align.refine_lexicon import clean_word, is_acronym, pronounce
+from audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
 ALIGNER_NAME = "pocketsphinx"
-SAMPLE_RATE = 16000
 FRAME_S = 0.01
 """pocketsphinx's frame period (100 frames a second, fixed by its acoustic model)."""
 

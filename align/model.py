@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SCHEMA = "turnalign/1"
 
@@ -20,6 +20,10 @@ TurnStatus = Literal["aligned", "not_found"]
 MismatchKind = Literal["not_in_audio", "not_in_transcript", "substitution"]
 WORD_STATUSES: tuple[str, ...] = ("matched", "substituted", "interpolated", "not_found")
 TIMED_WORD_STATUSES: frozenset[str] = frozenset({"matched", "substituted", "interpolated"})
+RefineMode = Literal["none", "fast", "full"]
+"""Boundary refinement after alignment (``align.refine``): none, energy snapping, or forced
+alignment; ``Result.refine`` records the mode applied."""
+REFINE_MODES: tuple[str, ...] = get_args(RefineMode)
 
 # Tolerance when checking that times stay in bounds: decoders and engines round.
 _TIME_EPS_S = 1e-3
@@ -330,12 +334,14 @@ def _correction_to_dict(c: Correction) -> dict[str, Any]:
 
 
 __all__ = [
+    "REFINE_MODES",
     "SCHEMA",
     "AudioInfo",
     "Correction",
     "EngineInfo",
     "Mismatch",
     "Quality",
+    "RefineMode",
     "Result",
     "TranscriptInfo",
     "Turn",

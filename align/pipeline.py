@@ -26,17 +26,16 @@ from align.corrections import CorrectionOptions, derive_corrections, flag_suspec
 from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.match import MatchOptions, match_units
-from align.model import AudioInfo, EngineInfo, Quality, Result, TranscriptInfo
+from align.model import AudioInfo, EngineInfo, Quality, RefineMode, Result, TranscriptInfo
 from align.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
 from align.transcript import Transcript, TranscriptFormat, read_transcript
+from audio import SAMPLE_RATE
 from audio.chunking import quietest_point
 
 log = logging.getLogger(__name__)
 
 EngineName = Literal["faster-whisper", "openai-whisper"]
-RefineMode = Literal["none", "fast", "full"]
-SAMPLE_RATE = 16000
 # Where to cut between windows: the quietest 100 ms in the window's last seconds, so a
 # cut rarely lands inside a word.
 _CUT_SEARCH_S = 8.0

@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +37,7 @@ from numpy.typing import NDArray
 import audio
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.forced import PocketsphinxAligner, load_aligner
-from align.model import Mismatch, Result, Turn, Word
+from align.model import REFINE_MODES, Mismatch, RefineMode, Result, Turn, Word
 from align.refine_plan import (
     Item,
     RefineOptions,
@@ -55,8 +54,6 @@ from audio import SpanCursor
 
 log = logging.getLogger(__name__)
 
-RefineMode = Literal["none", "fast", "full"]
-REFINE_MODES: tuple[str, ...] = get_args(RefineMode)
 DEFAULT_MODE: RefineMode = "full"
 """The best refinement that costs a few seconds a file: ``full`` adds about 1.5 % of the
 audio's duration in CPU time (``scripts/measure_refine.py``)."""

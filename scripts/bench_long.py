@@ -38,9 +38,8 @@ DEFAULT_SOURCE = SHARED / "bench" / "conv_dev.flac"
 DEFAULT_TRANSCRIPT = SHARED / "bench" / "conv_dev.clean.txt"
 # 35 x 308.96 s = 10,814 s: just over three hours.
 DEFAULT_COPIES = 35
-SAMPLE_RATE = 16000
-# Samples per frame handed to the FLAC encoder (PyAV re-blocks them to the codec's size).
-_FRAME_SAMPLES = SAMPLE_RATE * 10
+# Seconds per frame handed to the FLAC encoder (PyAV re-blocks them to the codec's size).
+_FRAME_S = 10
 # Where the body of a transcript starts: its front matter is kept once, at the top.
 _FIRST_LABEL_RE = re.compile(r"^Speaker \d+:", re.MULTILINE)
 # The issue's target for a 3-hour file.
@@ -54,7 +53,9 @@ def build_audio(source: Path, copies: int, dst: Path) -> float:
     """
     sys.path.insert(0, str(REPO))
     import audio
+    from audio import SAMPLE_RATE
 
+    frame_samples = SAMPLE_RATE * _FRAME_S
     pcm = np.concatenate(
         [np.round(b.samples * 32767.0).astype(np.int16) for b in audio.iter_blocks(source)]
     )  # shape: (n,), int16, 16 kHz mono
@@ -63,8 +64,8 @@ def build_audio(source: Path, copies: int, dst: Path) -> float:
         stream.codec_context.format = "s16"
         pts = 0
         for _ in range(copies):
-            for lo in range(0, len(pcm), _FRAME_SAMPLES):
-                chunk = pcm[lo : lo + _FRAME_SAMPLES]
+            for lo in range(0, len(pcm), frame_samples):
+                chunk = pcm[lo : lo + frame_samples]
                 frame = av.AudioFrame.from_ndarray(chunk[None, :], format="s16", layout="mono")
                 frame.sample_rate = SAMPLE_RATE
                 frame.pts = pts

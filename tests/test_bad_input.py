@@ -67,6 +67,7 @@ from align.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_POOR_FI
 from align.model import Result
 from align.transcript import read_transcript
 from align.writers import WRITERS, WriterOptions, WriterSpec
+from audio import SAMPLE_RATE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA = REPO_ROOT / "tests" / "data"
@@ -85,7 +86,6 @@ UNRELATED_TRANSCRIPT = (
     "Alice: The quarterly report shows revenue growth in the northern region.\n"
     "Bob: We should schedule a meeting with the logistics team next Tuesday.\n"
 )
-SAMPLE_RATE = 16000
 ERROR_PREFIX = "turnalign: error: "
 FAST = ("--refine", "none")  # refinement is tested elsewhere; these cases are about input
 

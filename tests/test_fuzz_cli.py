@@ -35,6 +35,7 @@ from align.errors import (
 from align.model import EngineInfo
 from align.pipeline import AlignOptions, match_and_time
 from align.transcript import Transcript, TranscriptTurn, parse_transcript, read_transcript
+from audio import SAMPLE_RATE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA = REPO_ROOT / "tests" / "data"
@@ -43,7 +44,6 @@ JFK_WORDS = (
     "And so, my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
 ).split()
-SAMPLE_RATE = 16000
 CLI_FUZZ = settings(
     max_examples=60,
     deadline=None,

@@ -13,11 +13,11 @@ from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError
 from align.model import EngineInfo
+from audio import SAMPLE_RATE
 from audio.chunking import cut_at_quiet_points
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 ENGINE_NAME = "faster-whisper"
 # Each window is decoded on its own (no conditioning on the previous window's text):
 # a transcript is known, so the decoder gains little from context and it stops one

@@ -24,10 +24,10 @@ from align.engines.convert import load_converted
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError, UsageError
 from align.model import EngineInfo
+from audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 ENGINE_NAME = "openai-whisper"
 _INSTALL_HINT = "install the extra: pip install 'turnalign[torch]'"
 # Each window is decoded on its own, as in the faster-whisper engine: the transcript is

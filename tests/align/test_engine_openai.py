@@ -19,8 +19,8 @@ from align.engines import convert
 from align.engines.base import EngineOptions, Heard
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError, UsageError
+from audio import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 JFK_TEXT = (
     "and so my fellow americans ask not what your country can do for you "
     "ask what you can do for your country"

@@ -20,7 +20,6 @@ import audio
 from align.cli import main
 from align.errors import EXIT_BAD_INPUT, InputError
 from align.export import (
-    SAMPLE_RATE,
     Clip,
     ExportOptions,
     export_clips,
@@ -40,6 +39,7 @@ from align.model import (
     WordStatus,
 )
 from align.reference import read_result
+from audio import SAMPLE_RATE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_AUDIO = REPO_ROOT / "examples" / "michaelandsickmichael.flac"

@@ -20,11 +20,11 @@ import pytest
 from align.errors import EngineUnavailableError, UsageError
 from align.model import AudioInfo, EngineInfo, Mismatch, Result, TranscriptInfo, Turn, Word
 from align.refine import DEFAULT_MODE, REFINE_MODES, refine_result
+from audio import SAMPLE_RATE
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 WAV = DATA / "acoustic_corpus.wav"
 TEXTGRID = DATA / "acoustic_corpus.TextGrid"
-SAMPLE_RATE = 16000
 # The refinement targets (issue 4) on gold boundaries.
 TARGET_MEDIAN_S = 0.025
 TARGET_WITHIN_50MS = 0.85
