@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from align.model import Correction, Result, Turn
-from align.normalize import normalize_token
-from align.repeats import find_repeats
+from align.text.normalize import normalize_token
+from align.text.repeats import find_repeats
 
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
@@ -86,7 +86,7 @@ def _removal_span(turn: Turn, start: int, count: int) -> tuple[int, int] | None:
 
 
 def _word_fixes(result: Result, opts: CorrectionOptions) -> list[Correction]:
-    from align.match import similarity
+    from align.text.match import similarity
 
     out: list[Correction] = []
     for turn in result.turns:

@@ -6,7 +6,7 @@ errors injected into its noisy transcript, so we can check that the aligner flag
 ``align.reference`` reads reference files into one ``Reference``; ``evaluate`` compares a
 ``Result`` with it and returns a frozen ``EvalReport`` (``to_dict`` for JSON,
 ``format_text`` for a terminal). The scorer keeps its own small text normalization on
-purpose: sharing ``align.normalize`` would let the matcher's mistakes grade themselves.
+purpose: sharing ``align.text.normalize`` would let the matcher's mistakes grade themselves.
 """
 
 from __future__ import annotations

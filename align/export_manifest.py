@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from align.export_plan import Clip, DroppedClip
-from align.normalize import normalize_token
+from align.text.normalize import normalize_token
 
 AUDIO_DIR = "wavs"
 """Folder of the clips, as in the LJSpeech layout (``wavs/`` beside ``metadata.csv``)."""

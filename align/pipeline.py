@@ -25,9 +25,9 @@ import audio
 from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
 from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
-from align.match import MatchOptions, match_units
 from align.model import AudioInfo, EngineInfo, Quality, RefineMode, Result, TranscriptInfo
-from align.normalize import normalize_token
+from align.text.match import MatchOptions, match_units
+from align.text.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
 from align.transcript import Transcript, TranscriptFormat, read_transcript
 from audio import SAMPLE_RATE

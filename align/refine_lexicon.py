@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from align.normalize import normalize_token
+from align.text.normalize import normalize_token
 
 Lookup = Callable[[str], "str | None"]
 """The dictionary: a lower-case word to its phones (ARPAbet, space-separated), or None."""

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from align.forced import ForcedAlignOptions
 from align.model import Result
-from align.normalize import is_filler, normalize_token
 from align.refine_snap import SnapOptions
+from align.text.normalize import is_filler, normalize_token
 
 # Reasons ``align.timing`` gives for words it left untimed on purpose: a copy of the words
 # around them. Such words stay untimed even if the aligner could squeeze them in.

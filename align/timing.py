@@ -1,7 +1,7 @@
 """From matched units to times: every transcript word and turn gets a time or ``not_found``.
 
 Input: the transcript's tokens, the engine's heard words, and the unit pairs from
-``align.match``. Output: ``Turn``/``Word`` objects and the ``Mismatch`` list.
+``align.text.match``. Output: ``Turn``/``Word`` objects and the ``Mismatch`` list.
 
 Rules, in order:
 1. A token is ``matched`` when one of its units pairs exactly with a heard unit,
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from align.engines.base import HeardWord
-from align.match import Pair
 from align.model import Mismatch, Turn, Word
-from align.normalize import is_filler
+from align.text.match import Pair
+from align.text.normalize import is_filler
 from align.timing_edges import rebind_detached_edges, repair_turn_edges
 from align.timing_gaps import fill_runs
 from align.timing_types import TimingOptions, TokenSlot
@@ -53,7 +53,7 @@ def assign_times(
         slots: one per transcript token, in order, with ``unit_start`` indexing the
             transcript units that ``pairs[].t`` refers to.
         heard: the engine's words; ``heard_units[u]`` is the heard word of heard unit u.
-        pairs: unit pairs from ``align.match.match_units``.
+        pairs: unit pairs from ``align.text.match.match_units``.
         duration_s: audio length, the upper bound of every time.
     """
     unit_to_slot: list[int] = []

@@ -10,7 +10,7 @@ import bisect
 from collections.abc import Sequence
 
 from align.engines.base import HeardWord
-from align.normalize import is_filler, normalize_token
+from align.text.normalize import is_filler, normalize_token
 from align.timing_types import TimingOptions, TokenSlot
 
 

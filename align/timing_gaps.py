@@ -11,10 +11,10 @@ import bisect
 from collections.abc import Sequence
 
 from align.engines.base import HeardWord
-from align.match import similarity
 from align.model import Mismatch
-from align.normalize import is_filler, normalize_token
-from align.repeats import find_repeats
+from align.text.match import similarity
+from align.text.normalize import is_filler, normalize_token
+from align.text.repeats import find_repeats
 from align.timing_types import TimingOptions, TokenSlot
 
 # How alike a heard word and an unheard edge word must be for the edge to claim it.

@@ -23,7 +23,7 @@ from align.corrections import (
 from align.engines.base import Heard, HeardWord
 from align.model import AudioInfo, EngineInfo, Result, TranscriptInfo, Turn, Word
 from align.pipeline import AlignOptions, _quality, match_and_time
-from align.repeats import find_repeats
+from align.text.repeats import find_repeats
 from align.transcript import parse_transcript, read_transcript
 from align.writers import WRITERS, WriterOptions
 

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from align.engines.base import Heard, HeardWord
-from align.match import MatchOptions, _gotoh, match_units
-from align.normalize import normalize_token
 from align.pipeline import AlignOptions, match_and_time
+from align.text.match import MatchOptions, _gotoh, match_units
+from align.text.normalize import normalize_token
 from align.timing import TimedTranscript
 from align.transcript import Transcript, TranscriptTurn, parse_transcript
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 # -- normalization -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from align.normalize import normalize_token
+from align.text.normalize import normalize_token
 
 
 @dataclass(frozen=True, slots=True)

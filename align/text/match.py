@@ -22,7 +22,7 @@ from typing import Literal
 
 from rapidfuzz.distance import Indel
 
-from align.normalize import is_filler
+from align.text.normalize import is_filler
 
 PairKind = Literal["exact", "near", "sub"]
 
