@@ -15,7 +15,7 @@ from align.model import Mismatch
 from align.text.match import similarity
 from align.text.normalize import is_filler, normalize_token
 from align.text.repeats import find_repeats
-from align.timing_types import TimingOptions, TokenSlot
+from align.timing.types import TimingOptions, TokenSlot
 
 # How alike a heard word and an unheard edge word must be for the edge to claim it.
 _EDGE_OWN_SIMILARITY = 0.5

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from align.engines.base import HeardWord
 from align.text.normalize import is_filler, normalize_token
-from align.timing_types import TimingOptions, TokenSlot
+from align.timing.types import TimingOptions, TokenSlot
 
 
 def rebind_detached_edges(

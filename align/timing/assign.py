@@ -24,9 +24,9 @@ from align.engines.base import HeardWord
 from align.model import Mismatch, Turn, Word
 from align.text.match import Pair
 from align.text.normalize import is_filler
-from align.timing_edges import rebind_detached_edges, repair_turn_edges
-from align.timing_gaps import fill_runs
-from align.timing_types import TimingOptions, TokenSlot
+from align.timing.edges import rebind_detached_edges, repair_turn_edges
+from align.timing.gaps import fill_runs
+from align.timing.types import TimingOptions, TokenSlot
 
 
 @dataclass(frozen=True, slots=True)
