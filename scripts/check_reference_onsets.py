@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import audio
-from align.refine_snap import FRAME_S, SnapOptions, speech_mask
+from align.refine.snap import FRAME_S, SnapOptions, speech_mask
 
 # Audio read around a turn's labelled start to judge its noise floor (a few pauses in it).
 _CONTEXT_S = 5.0

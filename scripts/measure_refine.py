@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from align.engines.base import Engine  # noqa: E402
 from align.evaluate import EvalOptions, evaluate, read_reference  # noqa: E402
-from align.model import Result  # noqa: E402
+from align.model import REFINE_MODES, Result  # noqa: E402
 from align.pipeline import (  # noqa: E402
     AlignOptions,
     align_heard,
@@ -49,7 +49,7 @@ from align.pipeline import (  # noqa: E402
     probe_duration,
     transcribe_file,
 )
-from align.refine import REFINE_MODES, refine_result  # noqa: E402
+from align.refine import refine_result  # noqa: E402
 from align.transcript import read_transcript  # noqa: E402
 
 # Markup in MFA's .lab files that is not a spoken word ("[adif]", "<VOCNOISE>").

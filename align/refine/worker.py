@@ -1,11 +1,11 @@
 """Worker processes for the refinement pass: pocketsphinx holds the GIL, so a second core
 helps only from a second process.
 
-A worker is ``python -m align.refine_worker``, started afresh: not forked (the engine's
+A worker is ``python -m align.refine.worker``, started afresh: not forked (the engine's
 threads may hold locks) and not through ``multiprocessing`` (whose spawned children re-run
 the caller's ``__main__``). It reads pickled messages on stdin: first the
 ``ForcedAlignOptions`` to load its aligner with, then one segment at a time
-(``align.refine.run_task``), answering each on stdout. End of input ends it.
+(``align.refine.walk.run_task``), answering each on stdout. End of input ends it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from align.forced import ForcedAlignOptions
+from align.refine.forced import ForcedAlignOptions, load_aligner
+from align.refine.walk import run_task
 
 
 class WorkerProcess:
@@ -29,13 +30,13 @@ class WorkerProcess:
 
     def __init__(self, forced: ForcedAlignOptions) -> None:
         # The worker imports turnalign from wherever this process did (installed or not).
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         env = dict(
             os.environ,
             PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
         )
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "align.refine_worker"],
+            [sys.executable, "-m", "align.refine.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -76,9 +77,6 @@ class WorkerProcess:
 
 def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """The worker's loop: load the aligner, then refine segments until end of input."""
-    from align.forced import load_aligner
-    from align.refine import run_task
-
     src = stdin or sys.stdin.buffer
     dst = stdout or sys.stdout.buffer
     aligner = load_aligner(pickle.load(src))

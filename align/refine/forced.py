@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from align.errors import EngineUnavailableError
-from align.refine_lexicon import clean_word, is_acronym, pronounce
+from align.refine.lexicon import clean_word, is_acronym, pronounce
 from audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,20 @@ import numpy as np
 import pytest
 
 from align.errors import EngineUnavailableError, UsageError
-from align.model import AudioInfo, EngineInfo, Mismatch, Result, TranscriptInfo, Turn, Word
-from align.refine import DEFAULT_MODE, REFINE_MODES, refine_result
+from align.model import (
+    REFINE_MODES,
+    AudioInfo,
+    EngineInfo,
+    Mismatch,
+    Result,
+    TranscriptInfo,
+    Turn,
+    Word,
+)
+from align.refine import DEFAULT_MODE, refine_result
 from audio import SAMPLE_RATE
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 WAV = DATA / "acoustic_corpus.wav"
 TEXTGRID = DATA / "acoustic_corpus.TextGrid"
 # The refinement targets (issue 4) on gold boundaries.
@@ -244,7 +253,7 @@ def test_words_that_are_not_english_fall_back_when_the_language_is_unknown() -> 
 
 
 def test_missing_aligner_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    import align.refine as refine_module
+    import align.refine.runner as refine_module
 
     def unavailable(*_: object, **__: object) -> None:
         raise EngineUnavailableError("pocketsphinx", "pip install 'pocketsphinx>=5.0,<6'")
@@ -307,7 +316,7 @@ def test_fast_snaps_edges_drifted_into_pauses_onto_the_speech(tmp_path: Path) ->
 def test_audio_streams_through_a_bounded_buffer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import align.refine as refine_module
+    import align.refine.runner as refine_module
 
     duration = 600.0
     speech = [(t, t + 0.4) for t in np.arange(1.0, duration - 1.0, 1.0)]
@@ -353,7 +362,7 @@ def test_repeated_phrases_stay_untimed() -> None:
 
 
 def test_pronunciations_for_words_the_dictionary_lacks() -> None:
-    from align.refine_lexicon import clean_word, is_acronym, pronounce
+    from align.refine.lexicon import clean_word, is_acronym, pronounce
 
     lexicon = {"tatter": "T AE T ER", "view": "V Y UW", "blue": "B L UW", "sky": "S K AY",
                "l": "EH L", "m": "EH M", "three": "TH R IY", "mhm": "AH M HH AH M"}  # fmt: skip
@@ -372,7 +381,7 @@ def test_pronunciations_for_words_the_dictionary_lacks() -> None:
 
 
 def test_decoded_words_map_back_to_grammar_positions() -> None:
-    from align.forced import _place
+    from align.refine.forced import _place
 
     names = ["uh", "words", "words", "and"]
     assert _place(names, [True, False, True, False], ["words", "and"]) == [1, 3]
@@ -393,7 +402,7 @@ def test_windows_the_aligner_fails_on_keep_valid_times(
 ) -> None:
     """A window with no path is tried again in halves, then left to snapping."""
     pytest.importorskip("pocketsphinx")
-    from align.forced import PocketsphinxAligner
+    from align.refine.forced import PocketsphinxAligner
 
     real = PocketsphinxAligner.align
 
@@ -431,9 +440,9 @@ def test_worker_processes_change_nothing(three_turns: Result) -> None:
     """Refined here one segment after another, or with worker processes taking what
     they can, the result is the same, and as accurate on each copy. (A worker's decoder
     has aligned other utterances before, or none: pocketsphinx carries feature state from
-    one to the next unless ``align.forced`` resets it.)"""
+    one to the next unless ``align.refine.forced`` resets it.)"""
     pytest.importorskip("pocketsphinx")
-    from align.refine_plan import RefineOptions, plan_items, plan_segments
+    from align.refine.plan import RefineOptions, plan_items, plan_segments
 
     opts = RefineOptions(segment_s=5.0)
     items = plan_items(three_turns, True)
@@ -452,7 +461,7 @@ def test_worker_processes_change_nothing(three_turns: Result) -> None:
 
 
 def test_segments_tile_the_words_and_cut_only_before_heard_words(three_turns: Result) -> None:
-    from align.refine_plan import RefineOptions, plan_items, plan_segments
+    from align.refine.plan import RefineOptions, plan_items, plan_segments
 
     items = plan_items(three_turns, True)
     duration_s = three_turns.audio.duration

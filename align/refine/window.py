@@ -4,7 +4,7 @@
 ``place_skipped`` gives a short run of unheard words the aligner skipped a place between its
 neighbours; ``find_turn_hesitations`` listens to the pauses at turn changes for hesitations
 the transcript left out; ``snap_window`` snaps the edges of words no aligner placed. Each
-works in place on ``align.refine_plan.Item`` objects; ``align.refine`` drives them in order.
+works in place on ``align.refine.plan.Item`` objects; ``align.refine`` drives them in order.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from align.forced import AlignToken, PocketsphinxAligner, TokenSpan
-from align.refine_plan import Item, RefineOptions, Window, unheard_filler
-from align.refine_snap import Neighbour, SpeechMask, snap_spans, speech_mask
+from align.refine.forced import AlignToken, PocketsphinxAligner, TokenSpan
+from align.refine.plan import Item, RefineOptions, Window, unheard_filler
+from align.refine.snap import Neighbour, SpeechMask, snap_spans, speech_mask
 from audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)

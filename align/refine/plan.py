@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from align.forced import ForcedAlignOptions
 from align.model import Result
-from align.refine_snap import SnapOptions
+from align.refine.forced import ForcedAlignOptions
+from align.refine.snap import SnapOptions
 from align.text.normalize import is_filler, normalize_token
 
 # Reasons ``align.timing`` gives for words it left untimed on purpose: a copy of the words

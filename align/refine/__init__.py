@@ -1,0 +1,15 @@
+"""The refinement stage: precise word, pause and turn edges after alignment, by listening again.
+
+``runner`` drives the pass (``refine_result``) over the segments ``plan`` cuts; ``walk``
+refines one segment window by window, here or in a ``worker`` process; ``window`` aligns
+and snaps one window, with the ``forced`` aligner (pocketsphinx, its words spelled by
+``lexicon``) and the energy envelope (``snap``); ``rebuild`` turns the refined items back
+into turns and mismatches.
+
+This package does not import ``worker``: ``python -m align.refine.worker`` runs it.
+"""
+
+from align.refine.plan import RefineOptions
+from align.refine.runner import DEFAULT_MODE, refine_result
+
+__all__ = ["DEFAULT_MODE", "RefineOptions", "refine_result"]
