@@ -50,15 +50,14 @@ def run_pool(todo: Sequence[BatchItem], outdir: Path, opts: BatchOptions, emit: 
     for _ in range(count):
         tasks.put(None)
     by_id = {item.id: item for item in todo}
-    # Cores shared out between workers unless --threads was set; changes no output.
-    cpu_threads = None
-    if opts.align.engine.cpu_threads == 0:
-        cpu_threads = max(1, (os.cpu_count() or 1) // (count * opts.align.engine.workers))
+    # The engine workers shared out between batch workers: it changes no output (each
+    # engine call runs alone in its process, align.engines.worker), only the load.
+    engine_workers = max(1, opts.align.engine.workers // count)
 
     def start(worker: int) -> BaseProcess:
         proc = ctx.Process(
             target=_worker_main,
-            args=(worker, outdir, opts, cpu_threads, os.getpid(), tasks, results),
+            args=(worker, outdir, opts, engine_workers, os.getpid(), tasks, results),
             name=f"turnalign-worker-{worker}",
             daemon=True,
         )
@@ -147,7 +146,7 @@ def _worker_main(
     worker: int,
     outdir: Path,
     opts: BatchOptions,
-    cpu_threads: int | None,
+    engine_workers: int,
     parent_pid: int,
     tasks: Any,
     results: Any,
@@ -155,7 +154,9 @@ def _worker_main(
     """A worker process: align queued items until the ``None`` sentinel."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-    engine = Worker(outdir, opts, worker=worker, on_event=results.put, cpu_threads=cpu_threads)
+    engine = Worker(
+        outdir, opts, worker=worker, on_event=results.put, engine_workers=engine_workers
+    )
 
     def take() -> BatchItem | None:
         item: BatchItem | None = tasks.get()

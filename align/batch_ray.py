@@ -35,8 +35,8 @@ _ITEM_TRIES = 2
 class RayWorker:
     """Actor body: a ``Worker`` that lives as long as the actor (wrapped by ``ray.remote``)."""
 
-    def __init__(self, outdir: str, opts: BatchOptions, worker: int, cpu_threads: int | None):
-        self._worker = Worker(Path(outdir), opts, worker=worker, cpu_threads=cpu_threads)
+    def __init__(self, outdir: str, opts: BatchOptions, worker: int, engine_workers: int):
+        self._worker = Worker(Path(outdir), opts, worker=worker, engine_workers=engine_workers)
 
     def process(self, item: BatchItem, next_item: BatchItem | None) -> ItemOutcome:
         return self._worker.process(item, next_item)
@@ -87,13 +87,13 @@ def run_ray(todo: Sequence[BatchItem], outdir: Path, opts: BatchOptions, emit: E
 
 def _actor_resources(ray: Any, opts: BatchOptions) -> tuple[float, float]:
     """(num_cpus, num_gpus) per actor: one GPU for --device cuda (or auto on a GPU
-    cluster); as many CPUs as --threads asks (1 when unset)."""
+    cluster); as many CPUs as --threads asks."""
     device = opts.align.engine.device
     cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
     gpus = 1.0 if device == "cuda" or (device == "auto" and cluster_gpus >= 1) else 0.0
     if gpus and cluster_gpus < 1:
         log.warning("--device cuda, but the Ray cluster has no GPU now; actors wait for one")
-    cpus = float(opts.align.engine.cpu_threads or 1)
+    cpus = float(opts.align.engine.cpu_threads)
     return cpus, gpus
 
 
@@ -103,8 +103,8 @@ def _run(
     cpus, gpus = _actor_resources(ray, opts)
     actor_cls = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=_ACTOR_RESTARTS)(RayWorker)
     count = min(opts.workers, len(todo))
-    threads = int(cpus)
-    actors = [actor_cls.remote(str(outdir), opts, w, threads) for w in range(count)]
+    # An actor holds the CPUs of one engine call: one call at a time (changes no output).
+    actors = [actor_cls.remote(str(outdir), opts, w, 1) for w in range(count)]
     log.info("Ray: %d actor(s), %.0f CPU and %.0f GPU each", count, cpus, gpus)
     waiting = deque(todo)
     running: dict[Any, tuple[int, BatchItem]] = {}  # object ref -> (actor, item)

@@ -71,9 +71,9 @@ class Worker:
     """Aligns items one after another with one loaded model per engine configuration.
 
     ``process(item, next_item)`` aligns ``item`` while a prefetch thread reads
-    ``next_item``; at most two items' audio are held at once. ``cpu_threads`` overrides
-    ``EngineOptions.cpu_threads`` at load time only (it changes no output), so that
-    several workers share the cores.
+    ``next_item``; at most two items' audio are held at once. ``engine_workers`` overrides
+    ``EngineOptions.workers`` at load time only (it changes no output), so that several
+    batch workers share the cores.
     """
 
     def __init__(
@@ -84,14 +84,14 @@ class Worker:
         worker: int = 0,
         on_event: EventFn | None = None,
         engine_loader: EngineLoader | None = None,
-        cpu_threads: int | None = None,
+        engine_workers: int | None = None,
     ) -> None:
         self._outdir = outdir
         self._opts = opts
         self._worker = worker
         self._on_event = on_event
         self._load = engine_loader or load_engine
-        self._cpu_threads = cpu_threads
+        self._engine_workers = engine_workers
         self._engines: dict[tuple[str, EngineOptions], Engine | ToolkitError] = {}
         self._pending: dict[str, Future[_Prepared]] = {}
         self._pool = (
@@ -189,8 +189,8 @@ class Worker:
     def _engine(self, align_opts: AlignOptions) -> Engine:
         """The loaded engine for these options (loaded on first use; failures cached)."""
         engine_opts = replace(align_opts.engine, language=None)
-        if self._cpu_threads is not None and engine_opts.cpu_threads == 0:
-            engine_opts = replace(engine_opts, cpu_threads=self._cpu_threads)
+        if self._engine_workers is not None:
+            engine_opts = replace(engine_opts, workers=self._engine_workers)
         cache_key = (align_opts.engine_name, engine_opts)
         if cache_key not in self._engines:
             try:

@@ -62,14 +62,17 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
         help="30 s chunks decoded together (faster-whisper; helps most on a GPU; default 1)",
     )
     g.add_argument(
-        "--threads", type=int, default=0, help="CPU threads per engine worker (0: share the cores)"
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per engine call (part of the result, so fixed; default 1)",
     )
     g.add_argument(
         "--engine-workers",
         type=int,
         default=2,
-        help="windows of audio transcribed at once, one thread each (faster-whisper; "
-        "1 is slower but repeated exactly in our checks; default 2)",
+        help="windows of audio transcribed at once, each in its own process (faster-whisper; "
+        "changes no output; default 2)",
     )
     g.add_argument(
         "--vad",
@@ -411,7 +414,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from align.export import ExportOptions, export_clips, resolve_audio_path, summary_lines
-    from align.reference import read_result
+    from align.evaluation.reference import read_result
 
     try:
         opts = ExportOptions(

@@ -439,7 +439,7 @@ def test_bad_min_coverage_is_a_usage_error(
 @pytest.mark.parametrize(
     ("flag", "value", "says"),
     [("--engine-workers", "0", "workers"), ("--refine-workers", "0", "refine_workers"),
-     ("--threads", "-1", "cpu_threads")],
+     ("--threads", "0", "cpu_threads")],
 )  # fmt: skip
 def test_bad_worker_counts_are_usage_errors(
     flag: str,

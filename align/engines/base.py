@@ -44,12 +44,13 @@ class EngineOptions:
     ``model``: ``tiny.en`` (bundled, offline), ``base`` (bundled, offline), a local
     CTranslate2 model folder, or any name the engine's own loader knows (downloads).
     ``compute_type``: CTranslate2 compute type (``default`` picks int8 on CPU,
-    float16 on CUDA). ``cpu_threads``: threads per worker; 0 splits the machine's
-    cores between the workers. ``workers``: windows of audio transcribed at once, each
-    on its own thread (faster-whisper; openai-whisper always takes one at a time).
-    Greedy decoding of a small model keeps about one core busy, so two workers nearly
-    halve the wall time on two cores (``docs/benchmarks.md``); but two CTranslate2 calls at
-    once are not bitwise the same as one; ``workers=1`` repeated exactly in our checks.
+    float16 on CUDA). ``cpu_threads``: threads per engine call. It is part of the result:
+    CTranslate2 may split its arithmetic by thread, so it is fixed (1), not derived from the
+    machine's core count. ``workers``: windows of audio transcribed at once (faster-whisper;
+    openai-whisper always takes one at a time): this process's model plus ``workers - 1``
+    helper processes, each running one call at a time, so the words do not depend on the
+    worker count (``align.engines.worker``). Greedy decoding of a small model keeps about
+    one core busy, so two workers nearly halve the wall time on two cores.
     ``vad_filter``: skip what Silero VAD calls non-speech before decoding. Off by default: on quiet
     speakers (-40 dBFS) it drops whole turns (seen on the bundled example).
     """
@@ -59,7 +60,7 @@ class EngineOptions:
     compute_type: str = "default"
     language: str | None = None
     beam_size: int = 1
-    cpu_threads: int = 0
+    cpu_threads: int = 1
     batch_size: int = 1
     workers: int = 2
     vad_filter: bool = False
@@ -73,8 +74,8 @@ class EngineOptions:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.cpu_threads < 0:
-            raise ValueError(f"cpu_threads must be >= 0, got {self.cpu_threads}")
+        if self.cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be >= 1, got {self.cpu_threads}")
 
 
 class Engine(Protocol):
@@ -85,7 +86,8 @@ class Engine(Protocol):
 
     @property
     def parallel(self) -> int:
-        """How many windows may be transcribed at once, from separate threads."""
+        """How many windows may be transcribed at once, from separate threads (each call
+        must hear the same words however many run at once)."""
         ...
 
     def transcribe(

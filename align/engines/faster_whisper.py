@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
 from align.engines.models import resolve_model_dir
+from align.engines.worker import EngineProcess, WindowTask
 from align.errors import EngineUnavailableError, ModelNotFoundError
 from align.model import EngineInfo
 from audio import SAMPLE_RATE
@@ -55,6 +58,13 @@ class FasterWhisperEngine:
             from faster_whisper import BatchedInferencePipeline
 
             self._batched = BatchedInferencePipeline(model)
+        # Slots that each run one call at a time: this process's model (None in the free
+        # list) and up to workers - 1 helper processes, started when first needed.
+        self._free: list[EngineProcess | None] = [None]
+        self._started = 1
+        self._slots_changed = threading.Condition()
+        self._helpers: list[EngineProcess] = []
+        weakref.finalize(self, _end_helpers, self._helpers)
 
     @property
     def info(self) -> EngineInfo:
@@ -73,7 +83,74 @@ class FasterWhisperEngine:
         prompt: str | None = None,
         on_progress: ProgressFn | None = None,
     ) -> Heard:
-        """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words."""
+        """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words.
+
+        Safe to call from ``parallel`` threads at once: each call runs alone, here or in a
+        helper process, with the same options, so it hears the same words either way.
+        """
+        slot = self._acquire()
+        try:
+            if slot is None:
+                return self._transcribe_here(samples, offset_s, language, prompt, on_progress)
+            task = WindowTask(samples.astype(np.float32, copy=False), offset_s, language, prompt)
+            heard = slot.transcribe(task, on_progress)
+        except BaseException:
+            if slot is not None and not slot.alive:
+                self._retire(slot)
+                slot = _DEAD
+            raise
+        finally:
+            if slot is not _DEAD:
+                self._release(slot)
+        return heard
+
+    def close(self) -> None:
+        """End the helper processes (a later parallel call starts new ones)."""
+        with self._slots_changed:
+            helpers, self._helpers[:] = list(self._helpers), []
+            self._free = [s for s in self._free if s is None]
+            self._started -= len(helpers)
+        _end_helpers(helpers)
+
+    def _acquire(self) -> EngineProcess | None:
+        with self._slots_changed:
+            while not self._free and self._started >= self._opts.workers:
+                self._slots_changed.wait()
+            if self._free:
+                # This process's own model first: a helper costs a start-up.
+                return self._free.pop(self._free.index(None) if None in self._free else 0)
+            self._started += 1
+        try:
+            helper = EngineProcess(self._opts)
+        except BaseException:
+            with self._slots_changed:
+                self._started -= 1
+                self._slots_changed.notify()
+            raise
+        with self._slots_changed:
+            self._helpers.append(helper)
+        return helper
+
+    def _release(self, slot: EngineProcess | None) -> None:
+        with self._slots_changed:
+            self._free.append(slot)
+            self._slots_changed.notify()
+
+    def _retire(self, helper: EngineProcess) -> None:
+        with self._slots_changed:
+            if helper in self._helpers:
+                self._helpers.remove(helper)
+            self._started -= 1
+            self._slots_changed.notify()
+
+    def _transcribe_here(
+        self,
+        samples: np.ndarray,
+        offset_s: float,
+        language: str | None,
+        prompt: str | None,
+        on_progress: ProgressFn | None,
+    ) -> Heard:
         lang = language or self._opts.language or ("en" if self._english_only else None)
         total_s = len(samples) / SAMPLE_RATE
         samples = samples.astype(np.float32, copy=False)
@@ -116,6 +193,10 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
         EngineUnavailableError: faster-whisper is not installed or the device is unusable.
         ModelNotFoundError: the model cannot be found or loaded.
     """
+    # MKL's conditional numerical reproducibility: results that do not depend on how the
+    # allocator happened to align the buffers, so this process and a helper compute a
+    # window alike. Read when MKL first runs; a caller's own setting wins.
+    os.environ.setdefault("MKL_CBWR", "AUTO")
     try:
         from faster_whisper import WhisperModel
     except ImportError as e:
@@ -131,8 +212,8 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
             source,
             device=device,
             compute_type=compute_type,
-            cpu_threads=_threads_per_worker(opts),
-            num_workers=opts.workers,
+            cpu_threads=opts.cpu_threads,
+            num_workers=1,  # one call at a time here; more run in helpers
             local_files_only=local is not None,
         )
     except ValueError as e:  # unknown compute type or model size
@@ -159,12 +240,13 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
     return FasterWhisperEngine(model, info, opts, english_only)
 
 
-def _threads_per_worker(opts: EngineOptions) -> int:
-    """CPU threads for each worker: the cores shared out when the caller left it to us.
-    (CTranslate2's own default, 4 threads, runs slower than 1 on two busy cores.)"""
-    if opts.cpu_threads > 0:
-        return opts.cpu_threads
-    return max(1, (os.cpu_count() or 1) // opts.workers)
+# A stand-in for a slot that died in a call: it goes back to no free list.
+_DEAD: Any = object()
+
+
+def _end_helpers(helpers: list[EngineProcess]) -> None:
+    for helper in helpers:
+        helper.close()
 
 
 # Whisper's English-only tokenizers have 51864 tokens; multilingual ones have more.
