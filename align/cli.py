@@ -396,7 +396,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from align.evaluate import EvalOptions, evaluate, format_text, read_reference, read_result
+    from align.evaluation import EvalOptions, evaluate, format_text, read_reference, read_result
 
     result = read_result(args.result)
     ref = read_reference(args.reference, args.reference_format)
@@ -413,8 +413,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from align.export import ExportOptions, export_clips, resolve_audio_path, summary_lines
     from align.evaluation.reference import read_result
+    from align.export import ExportOptions, export_clips, resolve_audio_path, summary_lines
 
     try:
         opts = ExportOptions(

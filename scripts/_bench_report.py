@@ -79,7 +79,7 @@ def markdown(res: dict[str, Any]) -> str:
         "--format json --model M --device cpu --compute-type int8 --language en --refine R`, "
         f"one row per refine mode ({', '.join(res['settings']['refine_modes'])} for the first "
         f"model, {', '.join(res['settings']['refine_modes_other_models'])} for the others; "
-        f"default `{res['settings']['refine_default']}`). Scored with `align.evaluate` on its "
+        f"default `{res['settings']['refine_default']}`). Scored with `align.evaluation` on its "
         "JSON, exactly as `turnalign eval` does.",
         "- **stable-ts** `align()`: `stable_whisper.load_faster_whisper(<same folder>, "
         "device='cpu', compute_type='int8')`, then `model.align(audio, text, language='en')` "
@@ -96,7 +96,7 @@ def markdown(res: dict[str, Any]) -> str:
         "word_timestamps=True, condition_on_previous_text=False, language='en')`, the options "
         "turnalign's engine uses; no transcript, so no turns. Its accuracy is the boundary "
         "error of the heard words that match truth words by normalized text over the whole "
-        "file (difflib, as `align.evaluate` pairs words); the transcript column does not "
+        "file (difflib, as `align.evaluation` pairs words); the transcript column does not "
         "apply, and the same run is shown under both transcripts.",
         "- Speed: each tool runs as a fresh process (interpreter start, imports, model load, "
         "decode, work, output all included); wall time and CPU time (user+sys) are the min "
@@ -165,7 +165,7 @@ def markdown(res: dict[str, Any]) -> str:
                 L += [
                     "",
                     "Noisy transcript, what each tool did with the injected errors "
-                    "(turnalign's flag recall from `align.evaluate`):",
+                    "(turnalign's flag recall from `align.evaluation`):",
                     "",
                 ]
                 for r in sel:

@@ -15,7 +15,7 @@ Tools (each run in a fresh subprocess, so wall time and peak RSS are its own):
   turns; its accuracy is the word boundary error of the words it heard that match truth
   words by text over the whole file.
 
-Accuracy is scored with ``align.evaluate`` against ``conv_dev.truth.json`` after turning
+Accuracy is scored with ``align.evaluation`` against ``conv_dev.truth.json`` after turning
 each tool's output into a ``Result``. Speed: realtime factor = process wall time / audio
 duration (min over repeats), CPU time (user+sys, min over repeats) and peak RSS (max over
 repeats), from ``os.wait4`` on each tool's process. A stage profile of one turnalign run
@@ -52,7 +52,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from align.evaluate import EvalReport, evaluate, read_reference, read_result  # noqa: E402
+from align.evaluation import EvalReport, evaluate, read_reference, read_result  # noqa: E402
 from align.model import (  # noqa: E402
     AudioInfo,
     EngineInfo,

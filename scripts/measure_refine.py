@@ -2,7 +2,7 @@
 
 For each recording the engine runs once; the unrefined alignment is then refined with every
 mode (``none``, ``fast``, ``full``), each timed as the best of ``--repeats`` runs (wall and
-CPU seconds of ``align.refine.refine_result`` alone), and scored with ``align.evaluate``:
+CPU seconds of ``align.refine.refine_result`` alone), and scored with ``align.evaluation``:
 
 - ``conv_dev.clean.txt``: gold word boundaries (median, share within 25/50/100 ms, words
   left without a time);
@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from align.engines.base import Engine  # noqa: E402
-from align.evaluate import EvalOptions, evaluate, read_reference  # noqa: E402
+from align.evaluation import EvalOptions, evaluate, read_reference  # noqa: E402
 from align.model import REFINE_MODES, Result  # noqa: E402
 from align.pipeline import (  # noqa: E402
     AlignOptions,

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import audio
 from align.cli import main
 from align.errors import EXIT_BAD_INPUT, InputError
+from align.evaluation.reference import read_result
 from align.export import (
     Clip,
     ExportOptions,
@@ -38,7 +39,6 @@ from align.model import (
     Word,
     WordStatus,
 )
-from align.reference import read_result
 from audio import SAMPLE_RATE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

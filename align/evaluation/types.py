@@ -1,4 +1,4 @@
-"""Options and report types of ``turnalign eval`` (see ``align.evaluate``)."""
+"""Options and report types of ``turnalign eval`` (see ``align.evaluation``)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ TurnMapping = Literal["auto", "noisy", "order", "text", "time"]
 TURN_MAPPINGS: tuple[str, ...] = get_args(TurnMapping)
 EVAL_SCHEMA = "turnalign-eval/1"
 # A one-for-one swap this short is the same spoken words in the same slot ("an" for "and").
-_MAX_SLOT_RUN_WORDS = 2
+MAX_SLOT_RUN_WORDS = 2
 # Times travel as JSON rounded to 1 ms; don't let float noise drop an error out of a bin.
-_TOL_EPS_S = 1e-6
+TOL_EPS_S = 1e-6
 # Turn pairs by time need this much intersection-over-union (in %) to count at all.
-_MIN_TIME_IOU_PCT = 10.0
+MIN_TIME_IOU_PCT = 10.0
 # Spelled-out numbers only up to here; longer digit strings are ids, not spoken numbers.
 _MAX_SPELLED_DIGITS = 6
 
@@ -180,7 +180,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
 @lru_cache(maxsize=65536)
-def _norm(token: str) -> str:
+def norm_token(token: str) -> str:
     """Lowercase, no punctuation; a small integer spelled out when it is one word ("3")."""
     t = _NON_WORD.sub("", token.translate(_APOSTROPHES).lower()).strip("'")
     if t.isascii() and t.isdigit() and len(t) <= _MAX_SPELLED_DIGITS:
@@ -192,5 +192,5 @@ def _norm(token: str) -> str:
     return t
 
 
-def _norm_text(text: str) -> str:
-    return " ".join(n for n in (_norm(tok) for tok in text.split()) if n)
+def norm_text(text: str) -> str:
+    return " ".join(n for n in (norm_token(tok) for tok in text.split()) if n)

@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from align.eval_types import (
-    _TOL_EPS_S,
-    Detection,
-    EvalOptions,
-    KindDetection,
-    _norm,
-    _norm_text,
-)
-from align.model import Mismatch, Result, Turn
-from align.reference import (
+from align.evaluation.reference import (
     Corruption,
     Reference,
     RefTurn,
 )
+from align.evaluation.types import (
+    TOL_EPS_S,
+    Detection,
+    EvalOptions,
+    KindDetection,
+    norm_text,
+    norm_token,
+)
+from align.model import Mismatch, Result, Turn
 
 
 # -- mismatch detection --------------------------------------------------------------------
-def _score_detection(
+def score_detection(
     result: Result, ref: Reference, targets: Sequence[int | None], opts: EvalOptions
 ) -> Detection:
     flags = [m for m in result.mismatches if m.kind == "not_in_audio"]
@@ -92,7 +92,7 @@ def _dup_spans(turn: Turn, c: Corruption) -> list[range]:
 
 
 def _words_norm(turn: Turn, span: range) -> list[str]:
-    return [_norm(turn.words[k].text) for k in span if k < len(turn.words)]
+    return [norm_token(turn.words[k].text) for k in span if k < len(turn.words)]
 
 
 def _flag_words(m: Mismatch) -> set[int]:
@@ -103,10 +103,10 @@ def _flag_words(m: Mismatch) -> set[int]:
 
 def _text_cover(flag_text: str, target_text: str) -> float:
     """Share of ``target_text``'s normalized words found among ``flag_text``'s."""
-    target = Counter(_norm_text(target_text).split())
+    target = Counter(norm_text(target_text).split())
     if not target:
         return 0.0
-    found = Counter(_norm_text(flag_text).split()) & target
+    found = Counter(norm_text(flag_text).split()) & target
     return sum(found.values()) / sum(target.values())
 
 
@@ -145,7 +145,7 @@ def _missing_detected(result: Result, truth: RefTurn, opts: EvalOptions) -> bool
         s = max(s, reach_s)
         if e > s:
             overlap_s, reach_s = overlap_s + e - s, e
-    duration_s = max(truth.end_s - truth.start_s, _TOL_EPS_S)
+    duration_s = max(truth.end_s - truth.start_s, TOL_EPS_S)
     return overlap_s > 0 and overlap_s / duration_s >= opts.missing_turn_min_overlap_share
 
 
@@ -157,7 +157,7 @@ def _sub_detected(result: Result, i: int, c: Corruption) -> bool:
         if m.word_start is not None and at is not None:
             if m.word_start <= at < m.word_start + max(1, m.word_count):
                 return True
-        elif c.into is not None and _norm(m.text) == _norm(c.into):
+        elif c.into is not None and norm_token(m.text) == norm_token(c.into):
             return True
     return at is not None and at < len(turn.words) and turn.words[at].status == "substituted"
 
@@ -181,4 +181,4 @@ def _flag_is_true(
         return bool(inside) and len(inside) >= opts.min_flag_cover * len(words)
     turn = result.turns[m.turn]
     dup_text = " ".join(turn.words[k].text for s in spans for k in s if k < len(turn.words))
-    return bool(m.text) and _text_cover(dup_text, m.text) >= max(opts.min_flag_cover, _TOL_EPS_S)
+    return bool(m.text) and _text_cover(dup_text, m.text) >= max(opts.min_flag_cover, TOL_EPS_S)

@@ -3,8 +3,8 @@
 Refinement and matching work need one set of numbers to move (e.g. "gold word boundaries
 median <= 25 ms, >= 85 % within 50 ms"), and the benchmark's truth file also lists the
 errors injected into its noisy transcript, so we can check that the aligner flags them.
-``align.reference`` reads reference files into one ``Reference``; ``evaluate`` compares a
-``Result`` with it and returns a frozen ``EvalReport`` (``to_dict`` for JSON,
+``align.evaluation.reference`` reads reference files into one ``Reference``; ``evaluate``
+compares a ``Result`` with it and returns a frozen ``EvalReport`` (``to_dict`` for JSON,
 ``format_text`` for a terminal). The scorer keeps its own small text normalization on
 purpose: sharing ``align.text.normalize`` would let the matcher's mistakes grade themselves.
 """
@@ -18,35 +18,22 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from align.errors import UsageError
-from align.eval_detect import _score_detection
-from align.eval_report import format_text
-from align.eval_types import (
-    _MAX_SLOT_RUN_WORDS,
-    _MIN_TIME_IOU_PCT,
-    _TOL_EPS_S,
-    EVAL_SCHEMA,
-    TURN_MAPPINGS,
-    Detection,
+from align.evaluation.detect import score_detection
+from align.evaluation.reference import Reference, RefWord
+from align.evaluation.types import (
+    MAX_SLOT_RUN_WORDS,
+    MIN_TIME_IOU_PCT,
+    TOL_EPS_S,
     ErrorStats,
     EvalOptions,
     EvalReport,
-    KindDetection,
     TurnScores,
     Within,
     WordScores,
-    _norm,
-    _norm_text,
+    norm_text,
+    norm_token,
 )
 from align.model import Result, Word
-from align.reference import (
-    REFERENCE_FORMATS,
-    Corruption,
-    Reference,
-    RefTurn,
-    RefWord,
-    read_reference,
-    read_result,
-)
 
 
 # -- evaluation --------------------------------------------------------------------------
@@ -76,7 +63,7 @@ def evaluate(result: Result, ref: Reference, opts: EvalOptions = EvalOptions()) 
         words=_score_words(ref, pairs, opts),
         result_words=sum(len(t.words) for t in result.turns),
         result_words_matched=len(pairs),
-        detection=_score_detection(result, ref, targets, opts),
+        detection=score_detection(result, ref, targets, opts),
     )
 
 
@@ -105,7 +92,7 @@ def map_turns(
     if how in ("order", "noisy"):
         return how, tuple(range(n)) if how == "order" else tuple(noisy or ())
     if how == "auto" and has_text:
-        texts = [_norm_text(t.text) for t in result.turns]
+        texts = [norm_text(t.text) for t in result.turns]
         agree = opts.min_turn_similarity
 
         def fits(cand: Sequence[int | None]) -> bool:
@@ -123,8 +110,8 @@ def map_turns(
     if how == "text" or (how == "auto" and has_text):
         from rapidfuzz import fuzz, process
 
-        queries = [_norm_text(t.text) for t in result.turns]
-        score = process.cdist(queries, [_norm_text(t.text) for t in ref.turns], scorer=fuzz.ratio)
+        queries = [norm_text(t.text) for t in result.turns]
+        score = process.cdist(queries, [norm_text(t.text) for t in ref.turns], scorer=fuzz.ratio)
         return "text", _monotone_pairs(np.asarray(score, dtype=float), opts.min_turn_similarity)
     nan = float("nan")  # untimed result turns overlap nothing
     spans = [(nan, nan) if t.start is None else (t.start, t.end) for t in result.turns]
@@ -136,13 +123,13 @@ def map_turns(
     union = np.maximum(r_end, f_end) - np.minimum(r_start, f_start)
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where((inter > 0) & (union > 0), 100.0 * inter / union, 0.0)
-    return "time", _monotone_pairs(iou, _MIN_TIME_IOU_PCT)
+    return "time", _monotone_pairs(iou, MIN_TIME_IOU_PCT)
 
 
 def _ratio(a: str, b: str) -> float:
     from rapidfuzz import fuzz
 
-    return float(fuzz.ratio(a, _norm_text(b)))
+    return float(fuzz.ratio(a, norm_text(b)))
 
 
 def _monotone_pairs(score: np.ndarray, min_score: float) -> tuple[int | None, ...]:
@@ -201,11 +188,11 @@ def _pair_words(result: Result, ref: Reference, targets: Sequence[int | None]) -
 
 def _align_tokens(words: Sequence[Word], refs: Sequence[RefWord]) -> list[_Pair]:
     # Tokens that normalize to nothing get a unique placeholder, so they never match.
-    a = [_norm(w.text) or f"\0r{k}" for k, w in enumerate(words)]
-    b = [_norm(r.text) or f"\0f{k}" for k, r in enumerate(refs)]
+    a = [norm_token(w.text) or f"\0r{k}" for k, w in enumerate(words)]
+    b = [norm_token(r.text) or f"\0f{k}" for k, r in enumerate(refs)]
     pairs: list[_Pair] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        slot = tag == "replace" and i2 - i1 == j2 - j1 <= _MAX_SLOT_RUN_WORDS
+        slot = tag == "replace" and i2 - i1 == j2 - j1 <= MAX_SLOT_RUN_WORDS
         if tag == "equal" or slot:
             pairs += [_Pair(words[i1 + k], refs[j1 + k], slot) for k in range(i2 - i1)]
     return pairs
@@ -214,7 +201,7 @@ def _align_tokens(words: Sequence[Word], refs: Sequence[RefWord]) -> list[_Pair]
 def _stats(errors_s: Sequence[float], n_total: int, tolerances_s: Sequence[float]) -> ErrorStats:
     arr = np.asarray(errors_s, dtype=float)  # shape: (n_timed,)
     within = tuple(
-        Within(tol, float(np.sum(arr <= tol + _TOL_EPS_S)) / n_total if n_total else None)
+        Within(tol, float(np.sum(arr <= tol + TOL_EPS_S)) / n_total if n_total else None)
         for tol in tolerances_s
     )
     if arr.size == 0:
@@ -295,25 +282,4 @@ def _score_words(
     return tuple(scores)
 
 
-__all__ = [
-    "EVAL_SCHEMA",
-    "REFERENCE_FORMATS",
-    "TURN_MAPPINGS",
-    "Corruption",
-    "Detection",
-    "ErrorStats",
-    "EvalOptions",
-    "EvalReport",
-    "KindDetection",
-    "RefTurn",
-    "RefWord",
-    "Reference",
-    "TurnScores",
-    "Within",
-    "WordScores",
-    "evaluate",
-    "format_text",
-    "map_turns",
-    "read_reference",
-    "read_result",
-]
+__all__ = ["evaluate", "map_turns"]

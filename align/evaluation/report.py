@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from align.eval_types import (
+from align.evaluation.types import (
     ErrorStats,
     EvalReport,
 )

@@ -1,4 +1,4 @@
-"""Tests for align.evaluate: reference readers, turn/word scoring and flag detection.
+"""Tests for align.evaluation: reference readers, turn/word scoring and flag detection.
 
 Results are built by hand from the benchmark truth file, so every expectation is derived
 from that file rather than copied from the code's output.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from align.errors import InputError, ReferenceParseError, UnknownFormatError, UsageError
-from align.evaluate import (
+from align.evaluation import (
     EvalOptions,
     EvalReport,
     Reference,
