@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "batch", help="align many files from a manifest or a folder (resumable; local or Ray)"
     )
-    from align.batch_cli import add_batch_args
+    from align.batch.cli import add_batch_args
 
     add_batch_args(p)
     _add_align_args(p)
@@ -387,7 +387,7 @@ def _check_output_dir(outdir: Path) -> None:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from align.batch_cli import run_batch_command
+    from align.batch.cli import run_batch_command
 
     formats = _parse_formats(args.format)
     return run_batch_command(args, align_options(args), formats, _writer_options(args))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from align.batch_manifest import ItemOverrides
+from align.batch.items import ItemOverrides
 from align.errors import EXIT_BATCH_FAILURES, EXIT_OK, ToolkitError
 from align.pipeline import AlignOptions
 from align.writers.options import WriterOptions

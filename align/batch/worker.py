@@ -1,7 +1,7 @@
 """One batch worker: aligns items one after another with each model loaded once.
 
 The same ``Worker`` runs in this process, in local worker processes
-(``align.batch_pool``) and in Ray actors (``align.batch_ray``). While one item
+(``align.batch.pool``) and in Ray actors (``align.batch.ray_backend``). While one item
 transcribes, a prefetch thread parses the next item's transcript, hashes its inputs and
 decodes its audio (PyAV and CTranslate2 both release the GIL, so the two overlap). Any
 failure of an item becomes a failed ``ItemOutcome``; the worker goes on.
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 import audio
-from align.batch_manifest import BatchItem
-from align.batch_state import ItemKey, item_key, options_digest, remove_marker, write_marker
-from align.batch_types import (
+from align.batch.items import BatchItem
+from align.batch.state import ItemKey, item_key, options_digest, remove_marker, write_marker
+from align.batch.types import (
     BatchEvent,
     BatchOptions,
     EventFn,

@@ -23,24 +23,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align import batch_worker
 from align.batch import BatchOptions, run_batch
-from align.batch_manifest import (
-    BatchItem,
-    ItemOverrides,
-    check_item_id,
-    pair_directory,
-    parse_options,
-    read_manifest,
-    safe_stem,
-)
-from align.batch_state import lock_outdir
+from align.batch import worker as batch_worker
+from align.batch.items import BatchItem, ItemOverrides, check_item_id, parse_options, safe_stem
+from align.batch.manifest import pair_directory, read_manifest
+from align.batch.state import lock_outdir
 from align.cli import main
 from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
 from align.errors import EXIT_BAD_INPUT, EXIT_BATCH_FAILURES, ManifestError, UsageError
 from align.model import EngineInfo
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 JFK_FLAC = REPO_ROOT / "tests" / "data" / "jfk.flac"
 EXAMPLE = REPO_ROOT / "examples" / "michaelandsickmichael"
 JFK_TEXT = (
@@ -475,7 +468,7 @@ def test_ids_are_checked_or_rewritten() -> None:
 
 
 def test_ray_missing_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from align.batch_ray import import_ray
+    from align.batch.ray_backend import import_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(UsageError, match=r"pip install 'turnalign\[ray\]'"):

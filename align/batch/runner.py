@@ -2,7 +2,7 @@
 on a Ray cluster.
 
 ``run_batch`` skips items whose outputs are already complete for the same inputs and
-options (``align.batch_state``), hands the rest to a backend, and writes
+options (``align.batch.state``), hands the rest to a backend, and writes
 ``OUTDIR/batch_summary.json``. Every backend drives the same ``Worker``: it loads each
 model once, parses the *next* item's transcript and decodes its audio in a prefetch
 thread while the current item transcribes (PyAV and CTranslate2 both release the GIL),
@@ -19,14 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from align.batch_manifest import (
+from align.batch.items import (
     SUMMARY_NAME,
     BatchItem,
     ItemOverrides,
     check_output_names,
     output_names,
 )
-from align.batch_state import (
+from align.batch.state import (
     finished_marker,
     lock_outdir,
     options_digest,
@@ -34,7 +34,7 @@ from align.batch_state import (
     state_dir,
     write_json_atomic,
 )
-from align.batch_types import (
+from align.batch.types import (
     BatchEvent,
     BatchOptions,
     BatchSummary,
@@ -44,7 +44,7 @@ from align.batch_types import (
     failed_outcome,
     resolve_item_options,
 )
-from align.batch_worker import EngineLoader, Worker
+from align.batch.worker import EngineLoader, Worker
 from align.errors import AlignmentFailedError, OutputError
 from align.pipeline import AlignOptions
 from align.writers import WriterOptions
@@ -66,7 +66,7 @@ def run_batch(
     """Align every item, skipping finished ones; write ``OUTDIR/batch_summary.json``.
 
     Args:
-        items: what to align (see ``align.batch_manifest``); ids must be unique.
+        items: what to align (see ``align.batch.manifest``); ids must be unique.
         outdir: the output folder (on a Ray cluster, a path every node sees).
         opts: batch options.
         source: the manifest or folder the items came from, for messages and the summary.
@@ -170,11 +170,11 @@ def _dispatch(
     engine_loader: EngineLoader | None,
 ) -> None:
     if opts.backend == "ray":
-        from align.batch_ray import run_ray
+        from align.batch.ray_backend import run_ray
 
         run_ray(todo, out, opts, record)
     elif opts.workers > 1 and len(todo) > 1:
-        from align.batch_pool import run_pool
+        from align.batch.pool import run_pool
 
         run_pool(todo, out, opts, record)
     else:
@@ -186,14 +186,4 @@ def _dispatch(
             worker.close()
 
 
-__all__ = [
-    "BatchEvent",
-    "BatchItem",
-    "BatchOptions",
-    "BatchSummary",
-    "ItemOutcome",
-    "Worker",
-    "failed_outcome",
-    "resolve_item_options",
-    "run_batch",
-]
+__all__ = ["run_batch"]

@@ -23,9 +23,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from align.batch_manifest import BatchItem
-from align.batch_types import BatchEvent, BatchOptions, EventFn, ItemOutcome
-from align.batch_worker import Worker
+from align.batch.items import BatchItem
+from align.batch.types import BatchEvent, BatchOptions, EventFn, ItemOutcome
+from align.batch.worker import Worker
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from align import __version__
 from align.atomic import sync_dir as _sync_dir
-from align.batch_manifest import STATE_DIR_NAME, BatchItem
+from align.batch.items import STATE_DIR_NAME, BatchItem
 from align.errors import OutputError, UsageError
 from align.model import SCHEMA
 from align.pipeline import AlignOptions

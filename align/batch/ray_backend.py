@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from align.batch_manifest import BatchItem
-from align.batch_types import BatchEvent, BatchOptions, EventFn, ItemOutcome, failed_outcome
-from align.batch_worker import Worker
+from align.batch.items import BatchItem
+from align.batch.types import BatchEvent, BatchOptions, EventFn, ItemOutcome, failed_outcome
+from align.batch.worker import Worker
 from align.errors import UsageError
 
 log = logging.getLogger(__name__)

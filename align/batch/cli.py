@@ -58,8 +58,9 @@ def run_batch_command(
         ManifestError: a bad manifest (exit code 2).
         UsageError: a bad option or combination of options.
     """
-    from align.batch import BatchOptions, run_batch
-    from align.batch_manifest import pair_directory, read_manifest
+    from align.batch.manifest import pair_directory, read_manifest
+    from align.batch.runner import run_batch
+    from align.batch.types import BatchOptions
 
     if (args.manifest is None) == (args.pairs is None):
         raise UsageError("batch needs a MANIFEST or --pairs DIR (one of them)")
