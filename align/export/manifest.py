@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from align.export_plan import Clip, DroppedClip
+from align.export.types import Clip, DroppedClip
 from align.text.normalize import normalize_token
 
 AUDIO_DIR = "wavs"

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 import audio
 from align.atomic import sync_dir
 from align.errors import AudioDecodeError, OutputError
-from align.export_plan import AudioFormat
+from align.export.types import AudioFormat
 from audio import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)

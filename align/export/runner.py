@@ -12,10 +12,11 @@ training tools. Layout of ``outdir``::
     wavs/<name>.flac|.wav   the clips; <name> = <prefix>_<turn:04d>_<first word:04d>
     wavs/metadata.csv       Hugging Face audiofolder metadata (load_dataset("audiofolder"))
 
-Planning lives in ``align.export_plan``, audio cutting and encoding in
-``align.export_audio``, manifest text in ``align.export_manifest``; this module wires them
-and owns the files. Reruns over the same result leave identical files untouched and
-remove clips of this prefix that the new plan no longer has.
+Planning lives in ``align.export.plan`` (its types in ``align.export.types``), audio
+cutting and encoding in ``align.export.clip_audio``, manifest text in
+``align.export.manifest``; this module wires them and owns the files. Reruns over the
+same result leave identical files untouched and remove clips of this prefix that the new
+plan no longer has.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from pathlib import Path
 import audio
 from align.atomic import sync_dir
 from align.errors import AudioDecodeError, InputError, OutputError
-from align.export_audio import (
+from align.export.clip_audio import (
     ProgressFn,
     encode_clip,
     iter_clip_samples,
     remove_file,
     write_if_changed,
 )
-from align.export_manifest import (
+from align.export.manifest import (
     AUDIO_DIR,
     DROPPED_MANIFEST,
     HF_METADATA,
@@ -49,13 +50,8 @@ from align.export_manifest import (
     render_jsonl,
     render_ljspeech,
 )
-from align.export_plan import (
-    Clip,
-    DroppedClip,
-    ExportOptions,
-    clip_name_prefix,
-    plan_clips,
-)
+from align.export.plan import clip_name_prefix, plan_clips
+from align.export.types import Clip, DroppedClip, ExportOptions
 from align.model import Result
 
 logger = logging.getLogger(__name__)
@@ -267,12 +263,8 @@ def _remove_stale(wav_dir: Path, prefix: str, keep: set[str]) -> int:
 
 __all__ = [
     "DURATION_TOLERANCE_S",
-    "Clip",
-    "DroppedClip",
-    "ExportOptions",
     "ExportSummary",
     "export_clips",
-    "plan_clips",
     "resolve_audio_path",
     "summary_lines",
 ]

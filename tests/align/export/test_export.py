@@ -27,8 +27,8 @@ from align.export import (
     plan_clips,
     resolve_audio_path,
 )
-from align.export_manifest import spell_out_numbers
-from align.export_plan import clip_prefix, safe_prefix
+from align.export.manifest import spell_out_numbers
+from align.export.plan import clip_prefix, safe_prefix
 from align.model import (
     AudioInfo,
     EngineInfo,
@@ -41,7 +41,7 @@ from align.model import (
 )
 from audio import SAMPLE_RATE
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_AUDIO = REPO_ROOT / "examples" / "michaelandsickmichael.flac"
 EXAMPLE_TRANSCRIPT = REPO_ROOT / "examples" / "michaelandsickmichael.txt"
 EXAMPLE_TEXTGRID = REPO_ROOT / "examples" / "michaelandsickmichael.TextGrid"
