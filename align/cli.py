@@ -109,11 +109,15 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_align_args(p: argparse.ArgumentParser) -> None:
+    from align.transcript import TRANSCRIPT_FORMATS
+
     p.add_argument(
         "--transcript-format",
         default=None,
-        choices=["speaker_block", "speaker_inline", "timestamped", "plain"],
-        help="force the transcript format (default: detect)",
+        choices=TRANSCRIPT_FORMATS,
+        metavar="LAYOUT",
+        help="force the transcript layout, one of: "
+        f"{', '.join(TRANSCRIPT_FORMATS)} (default: detect it)",
     )
     p.add_argument(
         "--refine",

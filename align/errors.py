@@ -11,6 +11,7 @@ Hierarchy::
     ├── InputError
     │   ├── AudioDecodeError(path, reason)
     │   ├── TranscriptParseError(path, reason, line)
+    │   │   └── AmbiguousTranscriptError(path, candidates)   fits two layouts equally well
     │   ├── EmptyTranscriptError(path)
     │   ├── ReferenceParseError(path, reason, line)   a truth file for ``turnalign eval``
     │   ├── ResultParseError(path, reason)            a file that is not a turnalign/1 result
@@ -63,6 +64,18 @@ class TranscriptParseError(InputError):
         self.line = line
         where = f" (line {line})" if line is not None else ""
         super().__init__(f"cannot read transcript '{self.path}'{where}: {reason}")
+
+
+class AmbiguousTranscriptError(TranscriptParseError):
+    """The transcript fits two or more layouts equally well, and they read it differently."""
+
+    def __init__(self, path: str | Path, candidates: Iterable[str]) -> None:
+        self.candidates = tuple(candidates)
+        super().__init__(
+            path,
+            f"it reads as {' or '.join(self.candidates)}, with different turns; "
+            "choose one with --transcript-format",
+        )
 
 
 class EmptyTranscriptError(InputError):
