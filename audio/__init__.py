@@ -5,8 +5,9 @@ PyAV and numpy but not faster-whisper: ``audio.vad`` imports it on first use.
 """
 
 from .cursor import SpanCursor
-from .decode import SAMPLE_RATE, AudioBlock, Signal, iter_blocks, load, probe_duration_s
+from .decode import iter_blocks, load, probe_duration_s
 from .errors import AudioError
+from .signal import SAMPLE_RATE, AudioBlock, Signal
 
 __all__ = [
     "SAMPLE_RATE",

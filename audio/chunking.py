@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from .decode import SAMPLE_RATE
+from .signal import SAMPLE_RATE
 from .span import SampleSpan
 from .vad import SpeechSpan
 

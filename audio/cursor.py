@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from .decode import SAMPLE_RATE, AudioBlock, AudioPath, iter_blocks
+from .decode import iter_blocks
+from .signal import SAMPLE_RATE, AudioBlock, AudioPath
 
 
 class SpanCursor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .decode import SAMPLE_RATE
+from .signal import SAMPLE_RATE
 
 
 @dataclass(frozen=True, slots=True)

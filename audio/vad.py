@@ -15,8 +15,8 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from .decode import SAMPLE_RATE
 from .errors import VadUnavailableError
+from .signal import SAMPLE_RATE
 from .span import SampleSpan
 
 __all__ = ["ENERGY_FLOOR_DB", "SpeechSpan", "VadOptions", "detect_speech", "energy_envelope"]

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 ProgressFn = Callable[[float, float], None]
 
 _PCM16_SCALE = 32768.0
-"""float32 samples are s16 / 32768 (``audio.decode``), so this scale round-trips them."""
+"""float32 samples are s16 / 32768 (``audio.frames``), so this scale round-trips them."""
 
 
 def iter_clip_samples(
