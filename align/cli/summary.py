@@ -1,4 +1,7 @@
-"""Readable summaries of a ``Result``: the terminal lines and the Markdown quality report."""
+"""The few lines ``turnalign align`` prints about a ``Result``: fit, and the first mismatches.
+
+(The Markdown quality report is a writer: ``align.writers.report``.)
+"""
 
 from __future__ import annotations
 
