@@ -20,6 +20,11 @@ TurnStatus = Literal["aligned", "not_found"]
 MismatchKind = Literal["not_in_audio", "not_in_transcript", "substitution"]
 WORD_STATUSES: tuple[str, ...] = ("matched", "substituted", "interpolated", "not_found")
 TIMED_WORD_STATUSES: frozenset[str] = frozenset({"matched", "substituted", "interpolated"})
+Evidence = Literal["whisper", "acoustic", "interpolated", "none"]
+"""What timed a word: ``whisper`` (the engine heard it; the forced aligner may have moved its
+edges), ``acoustic`` (the engine did not, the forced aligner found it in the audio),
+``interpolated`` (neither: a place between its neighbours), ``none`` (untimed)."""
+EVIDENCES: tuple[str, ...] = ("whisper", "acoustic", "interpolated", "none")
 RefineMode = Literal["none", "fast", "full"]
 """Boundary refinement after alignment (``align.refine``): none, energy snapping, or forced
 alignment; ``Result.refine`` records the mode applied."""
@@ -46,6 +51,8 @@ class Word:
     ``start``/``end`` in seconds; ``None`` when ``status`` is ``not_found``.
     ``heard`` is what the engine heard there (for ``substituted`` words).
     ``confidence`` is 0-1, from match quality and the engine's probability.
+    ``evidence`` says what timed the word (``Evidence``); left out, it follows from
+    ``status`` (heard words: whisper, interpolated ones: interpolated).
     """
 
     text: str
@@ -54,6 +61,7 @@ class Word:
     status: WordStatus
     confidence: float = 0.0
     heard: str | None = None
+    evidence: Evidence | None = None
 
     def __post_init__(self) -> None:
         if self.status not in WORD_STATUSES:
@@ -61,10 +69,23 @@ class Word:
         _check_span(self.start, self.end, f"word {self.text!r}")
         if (self.start is None) != (self.status == "not_found"):
             raise ValueError(f"word {self.text!r}: status {self.status} with start {self.start}")
+        if self.evidence is None:
+            object.__setattr__(self, "evidence", default_evidence(self.status))
+        elif self.evidence not in EVIDENCES:
+            raise ValueError(f"word {self.text!r}: unknown evidence {self.evidence!r}")
+        elif (self.evidence == "none") != (self.status == "not_found"):
+            raise ValueError(f"word {self.text!r}: evidence {self.evidence} with {self.status}")
 
     @property
     def timed(self) -> bool:
         return self.start is not None
+
+
+def default_evidence(status: WordStatus) -> Evidence:
+    """The evidence a word of this status has when nothing more is known."""
+    if status in ("matched", "substituted"):
+        return "whisper"
+    return "interpolated" if status == "interpolated" else "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +293,7 @@ def _turn_to_dict(t: Turn) -> dict[str, Any]:
                 "status": w.status,
                 "confidence": _r(w.confidence),
                 "heard": w.heard,
+                "evidence": w.evidence,
             }
             for w in t.words
         ],
@@ -287,6 +309,7 @@ def _turn_from_dict(d: dict[str, Any]) -> Turn:
             status=w["status"],
             confidence=float(w.get("confidence") or 0.0),
             heard=w.get("heard"),
+            evidence=w.get("evidence"),
         )
         for w in d["words"]
     )
@@ -338,7 +361,9 @@ __all__ = [
     "SCHEMA",
     "AudioInfo",
     "Correction",
+    "EVIDENCES",
     "EngineInfo",
+    "Evidence",
     "Mismatch",
     "Quality",
     "RefineMode",
@@ -346,4 +371,5 @@ __all__ = [
     "TranscriptInfo",
     "Turn",
     "Word",
+    "default_evidence",
 ]

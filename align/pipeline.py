@@ -61,7 +61,9 @@ class AlignOptions:
     (``window_length_s`` splits a file evenly).
     ``refine_workers``: processes that share the refinement (the result does not depend
     on it). ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
-    transcript words went unheard though the audio has room for them.
+    transcript words went unheard though the audio has room for them. ``verify``: before a
+    transcript word is reported not in the audio, ask the forced aligner whether the audio
+    holds it (``align.refine.verify``; with ``refine="full"``, where the aligner runs).
     """
 
     engine_name: EngineName = "faster-whisper"
@@ -76,6 +78,7 @@ class AlignOptions:
     rerun_min_s: float = 2.0
     refine: RefineMode = "none"
     refine_workers: int = 2
+    verify: bool = True
 
     def __post_init__(self) -> None:
         if self.window_s < 30.0:
@@ -305,6 +308,10 @@ def align_heard(
 
         refine_opts = RefineOptions(workers=opts.refine_workers)
         result = refine_result(result, audio_path, opts.refine, refine_opts)
+    if opts.verify and result.refine == "full":  # the forced aligner loaded and fits the text
+        from align.refine.verify import verify_result
+
+        result = verify_result(result, audio_path)
     result = flag_suspect_turns(result, opts.corrections)
     return replace(result, corrections=derive_corrections(result, opts.corrections))
 

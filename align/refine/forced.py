@@ -16,6 +16,7 @@ pocketsphinx is imported lazily; its decoder is built once per process.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,6 +108,16 @@ class TokenSpan:
     end_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class ScoredAlignment:
+    """One span per token (as ``PocketsphinxAligner.align`` gives them) and the natural log
+    of the best path's score; only differences of scores over the same samples mean
+    anything."""
+
+    spans: tuple[TokenSpan | None, ...]
+    log_score: float
+
+
 class PocketsphinxAligner:
     """pocketsphinx forced alignment over short windows. Build with ``load_aligner``."""
 
@@ -137,15 +148,24 @@ class PocketsphinxAligner:
             token with nothing to say, "--"); ``None`` when it found no path through the
             words (the caller keeps the times it had).
         """
+        scored = self.align_scored(samples, tokens)
+        return None if scored is None else scored.spans
+
+    def align_scored(
+        self, samples: NDArray[np.floating], tokens: Sequence[AlignToken]
+    ) -> ScoredAlignment | None:
+        """``align``, with the score of the best path: two alignments of the same samples
+        with different words compare by ``log_score`` (``align.refine.verify``)."""
         words = [self._word_for(t.text)[0] for t in tokens]
         positions = [k for k, w in enumerate(words) if w is not None]
         names = [w for w in words if w is not None]
         optional = [tokens[k].optional for k in positions]
         if not names or samples.shape[0] < _MIN_FRAMES * FRAME_S * SAMPLE_RATE:
             return None
-        segs = self._decode(samples, self._line_grammar(names, optional), _GRAMMAR)
-        if segs is None:
+        decoded = self._decode_scored(samples, self._line_grammar(names, optional), _GRAMMAR)
+        if decoded is None:
             return None
+        segs, log_score = decoded
         found = [(_base(w), a, b) for w, a, b in segs if not _is_filler(w)]
         placed = _place(names, optional, [w for w, _, _ in found])
         if placed is None:
@@ -153,7 +173,15 @@ class PocketsphinxAligner:
         spans: list[TokenSpan | None] = [None] * len(tokens)
         for (_, start_s, end_s), pos in zip(found, placed):
             spans[positions[pos]] = TokenSpan(start_s, end_s)
-        return tuple(spans)
+        return ScoredAlignment(tuple(spans), log_score)
+
+    def silence_scored(self, samples: NDArray[np.floating]) -> float | None:
+        """The best path's score over ``samples`` with no word at all (silence and noise
+        only): what an alignment scores when the words it was given are not there."""
+        if samples.shape[0] < _MIN_FRAMES * FRAME_S * SAMPLE_RATE:
+            return None
+        decoded = self._decode_scored(samples, self._loops(0), _PAUSE_GRAMMAR)
+        return None if decoded is None else decoded[1]
 
     def find_hesitations(self, samples: NDArray[np.floating]) -> list[TokenSpan]:
         """The hesitations ("uh", "um", "mm") in audio that holds no transcribed word.
@@ -172,6 +200,13 @@ class PocketsphinxAligner:
         self, samples: NDArray[np.floating], trans: list[Any], grammar: str
     ) -> list[tuple[str, float, float]] | None:
         """Run one grammar over ``samples``; the segments (word, start_s, end_s) or None."""
+        decoded = self._decode_scored(samples, trans, grammar)
+        return None if decoded is None else decoded[0]
+
+    def _decode_scored(
+        self, samples: NDArray[np.floating], trans: list[Any], grammar: str
+    ) -> tuple[list[tuple[str, float, float]], float] | None:
+        """``_decode``, with the natural log of the best path's score."""
         final = max(t[1] for t in trans)
         pcm = (np.clip(samples, -1.0, 1.0) * _INT16_SCALE).astype(np.int16)
         with _DECODER_LOCK:
@@ -189,12 +224,16 @@ class PocketsphinxAligner:
             except RuntimeError as e:  # a grammar or an utterance pocketsphinx cannot take
                 log.debug("pocketsphinx failed on %d transitions: %s", len(trans), e)
                 return None
-            if self._decoder.hyp() is None:
+            hyp = self._decoder.hyp()
+            if hyp is None:
                 return None  # no path reached the grammar's end
-            return [
+            segs = [
                 (seg.word, seg.start_frame * FRAME_S, (seg.end_frame + 1) * FRAME_S)
                 for seg in self._decoder.seg()
             ]
+            # The binding hands the score back through its log table's exp(); its log is
+            # the path's log-likelihood on pocketsphinx's own (scaled) scale.
+            return segs, math.log(hyp.score) if hyp.score > 0.0 else -math.inf
 
     def _line_grammar(self, names: Sequence[str], optional: Sequence[bool]) -> list[Any]:
         p = self._opts.optional_prob
@@ -325,6 +364,7 @@ __all__ = [
     "AlignToken",
     "ForcedAlignOptions",
     "PocketsphinxAligner",
+    "ScoredAlignment",
     "TokenSpan",
     "load_aligner",
 ]

@@ -37,13 +37,17 @@ def rebuild_turns(
             end = round(min(max(it.end_s, start), duration), _TIME_DECIMALS)
             last_end = end
             if w.status != "not_found":
-                words.append(replace(w, start=start, end=end))
+                # An unheard word the aligner placed among its neighbours was timed by the audio.
+                aligned = w.status == "interpolated" and it.aligned and not it.placed
+                evidence = "acoustic" if aligned else w.evidence
+                words.append(replace(w, start=start, end=end, evidence=evidence))
                 continue
             placed[(turn.index, k)] = (start, end)
             if not it.placed:
                 recovered.add((turn.index, k))
             confidence = _PLACED_CONFIDENCE if it.placed else _RECOVERED_CONFIDENCE
-            words.append(Word(w.text, start, end, "interpolated", confidence))
+            evidence = "interpolated" if it.placed else "acoustic"
+            words.append(Word(w.text, start, end, "interpolated", confidence, evidence=evidence))
         turns.append(_retime(turn, words, by_key, turns))
     return tuple(turns), _update_mismatches(result.mismatches, recovered, placed)
 
