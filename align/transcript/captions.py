@@ -21,6 +21,7 @@ from dataclasses import replace
 from align.errors import TranscriptParseError
 from align.transcript.base import Source, Transcript
 from align.transcript.subtitles import (
+    WORD_TIMESTAMP_RE,
     RawCue,
     assemble_cues,
     clock_seconds,
@@ -31,7 +32,6 @@ from align.transcript.subtitles import (
 _SBV_TIME = r"\d{1,2}:\d{2}:\d{2}\.\d{3}"
 _SBV_TIMING_RE = re.compile(rf"\s*(?P<start>{_SBV_TIME}),(?P<end>{_SBV_TIME})\s*")
 _SBV_LIKE_RE = re.compile(r"\s*\d+:\d{2}:\d{2}[.,]\d+\s*,")
-_YOUTUBE_TAG_RE = re.compile(r"<c[.>]|<\d{2}:\d{2}:\d{2}\.\d{3}>")
 
 
 def detect_sbv(src: Source) -> float:
@@ -42,7 +42,7 @@ def detect_sbv(src: Source) -> float:
 def detect_youtube_vtt(src: Source) -> float:
     if not src.text.lstrip().startswith("WEBVTT"):
         return 0.0
-    return 1.0 if _YOUTUBE_TAG_RE.search(src.text) else 0.0
+    return 1.0 if WORD_TIMESTAMP_RE.search(src.text) else 0.0
 
 
 def detect_ass(src: Source) -> float:

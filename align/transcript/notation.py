@@ -44,6 +44,9 @@ _NOTATION_RE = re.compile(
     r"|(?<!\S)>>(?!\S)"  # YouTube's speaker-change mark
 )
 _ONLY_TIME_RE = re.compile(rf"[\[(]\s*{_RANGE}\s*[\])]\s*:?")
+# Punctuation left alone after a notation went ("down [inaudible]." -> "down ."): it
+# belongs to the word before.
+_LOOSE_PUNCT_RE = re.compile(r"(?<=\S) +(?=[.,!?;:…]+(?:\s|$))")
 
 
 def stamp_seconds(stamp: str) -> float | None:
@@ -66,6 +69,11 @@ def stamp_seconds(stamp: str) -> float | None:
 def find_notations(line: str) -> list[re.Match[str]]:
     """The notation and timestamp spans of one line, in order."""
     return list(_NOTATION_RE.finditer(line))
+
+
+def _respace(pieces: Sequence[str]) -> str:
+    """The pieces of a line around its notations, joined by single spaces."""
+    return _LOOSE_PUNCT_RE.sub("", " ".join(" ".join(pieces).split()))
 
 
 def join_paragraphs(lines: Iterable[str]) -> str:
@@ -119,14 +127,12 @@ def split_speech(
             pieces: list[str] = []
             pos = 0
             for m in matches:
-                before = line[pos : m.start()]
-                pieces.append(before)
-                n_tokens += len(before.split())
-                notations.append(_notation(m, n_tokens))
+                pieces.append(line[pos : m.start()])
+                notations.append(_notation(m, n_tokens + len(_respace(pieces).split())))
                 pos = m.end()
             pieces.append(line[pos:])
-            n_tokens += len(line[pos:].split())
-            speech = " ".join(" ".join(pieces).split())
+            speech = _respace(pieces)
+            n_tokens += len(speech.split())
             if speech:
                 kept.append(speech)
         if kept:

@@ -91,7 +91,13 @@ def detect_screenplay(src: Source) -> float:
     repeated = len(set(names)) < len(names)
     if len(cues) < 2 or not (scenes or repeated):
         return 0.0
-    others = sum(_COLON_LABEL_RE.match(ln.strip()) is not None for ln in src.lines)
+    start = min(
+        [cues[0][0], *(i for i, ln in enumerate(src.lines) if _SCENE_RE.fullmatch(ln.strip()))]
+    )  # a title page ("Title: ...") comes before
+    others = sum(
+        _COLON_LABEL_RE.match(ln.strip()) is not None and not _TRANSITION_RE.fullmatch(ln.strip())
+        for ln in src.lines[start:]
+    )
     return 0.85 if len(cues) >= _DOMINANCE * others else 0.0
 
 

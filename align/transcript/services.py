@@ -125,12 +125,23 @@ def _speaker_lines(lines: Sequence[str]) -> list[int]:
     return out
 
 
+def _time_lines(lines: Sequence[str]) -> list[int]:
+    """Lines of a time alone with text under them (Otter, when it names no speaker)."""
+    return [
+        i
+        for i, ln in enumerate(lines)
+        if _TIME_ALONE_RE.fullmatch(ln.strip()) and i + 1 < len(lines) and lines[i + 1].strip()
+    ]
+
+
 def detect_name_time(src: Source) -> list[tuple[TranscriptFormat, float]]:
     """Scores for ``otter`` and ``teams``: names over times, text below each."""
     heads = _speaker_lines(src.lines)
     footer = any(_OTTER_FOOTER_RE.fullmatch(ln.strip()) for ln in src.lines)
     events = any(_TEAMS_EVENT_RE.fullmatch(ln.strip()) for ln in src.lines)
     others = sum(_COLON_LABEL_RE.match(ln.strip()) is not None for ln in src.lines)
+    if footer and not heads and len(_time_lines(src.lines)) >= 2:
+        return [("otter", 0.9)]  # Otter without speaker names: times above paragraphs
     if not (len(heads) >= 2 or (heads and (footer or events))):
         return []
     if len(heads) < _DOMINANCE * others:
@@ -143,9 +154,10 @@ def detect_name_time(src: Source) -> list[tuple[TranscriptFormat, float]]:
 def parse_name_time(src: Source, fmt: str) -> Transcript:
     """Otter or Teams text; raises ``TranscriptParseError`` without a speaker line."""
     heads = set(_speaker_lines(src.lines))
-    if not heads:
+    opening = heads | set(_time_lines(src.lines))
+    if not opening:
         raise TranscriptParseError(src.path, "no speaker line found (like 'Jane Doe  0:03')")
-    first = min(heads)
+    first = min(opening)
     front = [ln.strip() for ln in src.lines[:first] if ln.strip()]
     turns: list[TranscriptTurn] = []
     speaker, time_s, line = DEFAULT_SPEAKER, None, 0

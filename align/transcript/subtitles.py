@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from align.errors import TranscriptParseError
+from align.errors import EmptyTranscriptError, TranscriptParseError
 from align.transcript.base import (
     DEFAULT_SPEAKER,
     Cue,
@@ -54,6 +54,8 @@ _TIMING_LIKE_RE = re.compile(r"-+>|\d+:\d{2}[,.:]\d+.*\d+:\d{2}[,.:]\d+|^\s*\d+:
 _INDEX_RE = re.compile(r"\s*\d+\s*")
 _VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?\s+(?P<name>[^>]+)>")
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>|<\d+:\d{2}(?::\d{2})?\.\d{3}>")
+# YouTube's automatic captions time each word inside the cue: "so<00:00:00.560><c> today</c>".
+WORD_TIMESTAMP_RE = re.compile(r"<\d{2}:\d{2}:\d{2}\.\d{3}>")
 _PREFIX_RE = re.compile(r"(?:>>\s*)?(?P<name>[^\W\d_][\w.'’ \-]{0,59}?)\s*[:：]\s+(?P<rest>\S.*)")
 _ANY_PREFIX_RE = re.compile(r"(?:>>\s*)?(?P<lead>[^:：]{1,40})[:：]\s")
 
@@ -81,11 +83,19 @@ def clock_seconds(stamp: str) -> float:
     return hours * 3600 + minutes * 60 + seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
-def _blocks(lines: Sequence[str]) -> list[tuple[int, list[str]]]:
-    """Runs of non-blank lines, each with its 0-based first line number."""
+def _timing_like(line: str) -> bool:
+    return _TIMING_LIKE_RE.search(_TAG_RE.sub("", line)) is not None
+
+
+def _blocks(lines: Sequence[str], *, empty_only: bool = False) -> list[tuple[int, list[str]]]:
+    """Runs of non-blank lines, each with its 0-based first line number.
+
+    ``empty_only``: only an empty line ends a block (WebVTT: YouTube writes cues whose
+    second line is a single space); otherwise a line of spaces does too (SubRip).
+    """
     out: list[tuple[int, list[str]]] = []
     for i, raw in enumerate(lines):
-        if raw.strip():
+        if (raw != "") if empty_only else raw.strip():
             if out and out[-1][0] + len(out[-1][1]) == i:
                 out[-1][1].append(raw)
             else:
@@ -120,7 +130,7 @@ def read_srt_cues(src: Source) -> list[RawCue]:
     cues: list[RawCue] = []
     for first, block in _blocks(src.lines):
         k = 1 if _INDEX_RE.fullmatch(block[0]) and len(block) > 1 else 0
-        if not _TIMING_LIKE_RE.search(block[k]):
+        if not _timing_like(block[k]):
             if k == 0 and cues:  # a blank line inside a cue's text: the text goes on
                 prev = cues[-1]
                 cues[-1] = replace(prev, lines=(*prev.lines, "", *block))
@@ -145,7 +155,7 @@ def read_vtt_cues(src: Source) -> tuple[list[RawCue], str, str]:
     Raises:
         TranscriptParseError: no ``WEBVTT`` line, a timing line that does not parse.
     """
-    blocks = _blocks(src.lines)
+    blocks = _blocks(src.lines, empty_only=True)
     if not blocks or not blocks[0][1][0].lstrip().startswith("WEBVTT"):
         raise TranscriptParseError(src.path, "a WebVTT file starts with a 'WEBVTT' line", 1)
     header = ["\n".join(blocks[0][1])]
@@ -159,8 +169,8 @@ def read_vtt_cues(src: Source) -> tuple[list[RawCue], str, str]:
         if head == "NOTE" or head.startswith(("NOTE ", "NOTE\t")):
             notes.append("\n".join([head[4:].strip(), *block[1:]]).strip())
             continue
-        k = 0 if _TIMING_LIKE_RE.search(block[0]) else 1
-        if k >= len(block) or not _TIMING_LIKE_RE.search(block[k]):
+        k = 0 if _timing_like(block[0]) else 1
+        if k >= len(block) or not _timing_like(block[k]):
             if cues:  # text after a blank line: WebVTT ends the cue there; keep the words
                 prev = cues[-1]
                 cues[-1] = replace(prev, lines=(*prev.lines, "", *block))
@@ -185,13 +195,16 @@ def detect_srt(src: Source) -> float:
         return 0.0
     block = blocks[0][1]
     k = 1 if _INDEX_RE.fullmatch(block[0]) and len(block) > 1 else 0
-    if "-->" in block[k] or (k and _TIMING_LIKE_RE.search(block[k])):
+    if "-->" in block[k] or (k and _timing_like(block[k])):
         return 1.0
     return 0.9 if src.suffix == ".srt" and "-->" in src.text else 0.0
 
 
 def detect_vtt(src: Source) -> float:
-    return 1.0 if src.text.lstrip().startswith("WEBVTT") else 0.0
+    """1 for WebVTT; less for YouTube's automatic captions, which ``youtube_vtt`` reads."""
+    if not src.text.lstrip().startswith("WEBVTT"):
+        return 0.0
+    return 0.6 if WORD_TIMESTAMP_RE.search(src.text) else 1.0
 
 
 def cue_text(lines: Sequence[str]) -> str:
@@ -227,7 +240,7 @@ def assemble_cues(
     """Group cues into turns of one speaker each (see the module docstring).
 
     Raises:
-        TranscriptParseError: the cues hold no words at all.
+        EmptyTranscriptError: the cues hold no words at all.
     """
     texts = [cue_text(c.lines) for c in raw]
     voices = [_voice(c) for c in raw]
@@ -246,8 +259,11 @@ def assemble_cues(
     turns: list[TranscriptTurn] = []
     cues: list[Cue] = []
     for speaker, members, parts in _fold_wordless(groups):
-        first = raw[members[0]]
-        turn = make_turn(speaker, [" ".join(p for p in parts if p)], first.start_s, first.line)
+        # The turn's time is when its words start: a "[MUSIC]" cue before them does not count.
+        worded = [i for i, p in zip(members, parts, strict=True) if split_speech(p)[0]]
+        first = raw[(worded or members)[0]]
+        line = raw[members[0]].line
+        turn = make_turn(speaker, [" ".join(p for p in parts if p)], first.start_s, line)
         start = 0
         for i, part in zip(members, parts, strict=True):
             n = len(split_speech(part)[0].split())
@@ -258,7 +274,7 @@ def assemble_cues(
             start += n
         turns.append(turn)
     if not any(t.tokens for t in turns):
-        raise TranscriptParseError(src.path, "the cues hold no words to align")
+        raise EmptyTranscriptError(src.path)
     return Transcript(src.path, fmt, front_matter, tuple(turns), tuple(cues), header)
 
 

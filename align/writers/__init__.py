@@ -10,7 +10,9 @@ vtt: .vtt, ass: .ass, md: .md, textgrid: .TextGrid, csv: .csv, tsv: .tsv,
 words_csv: .words.csv, words_tsv: .words.tsv, audacity: .labels.txt, txt: .timed.txt,
 timestamped: .timestamped.txt (the input's own format with times), corrected:
 .corrected.txt (the same with ``result.corrections`` applied), report: .report.md,
-html: .html (a self-contained page to review the alignment while listening).
+html: .html (a self-contained page to review the alignment while listening), podcast-json:
+.podcast.json and podcast-json-words: .words.podcast.json (Podcasting 2.0 transcripts).
+srt and vtt give a subtitle transcript its own cues back, re-timed.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from align.writers.html import write_html
 from align.writers.json_writer import write_json
 from align.writers.labels import write_audacity
 from align.writers.options import SubtitleOptions, WriterOptions
+from align.writers.podcast_json import write_podcast_json, write_podcast_json_words
 from align.writers.report import write_report
-from align.writers.subtitles import write_ass, write_srt, write_vtt
+from align.writers.resync import write_srt_resync, write_vtt_resync
+from align.writers.subtitles import write_ass
 from align.writers.tables import (
     write_turns_csv,
     write_turns_tsv,
@@ -65,6 +69,8 @@ OutputFormat = Literal[
     "corrected",
     "report",
     "html",
+    "podcast-json",
+    "podcast-json-words",
 ]
 
 Writer = Callable[[Result, TextIO, WriterOptions], None]
@@ -87,8 +93,9 @@ class WriterSpec:
 
 WRITERS: dict[str, WriterSpec] = {
     "json": WriterSpec(write_json, ".json"),
-    "srt": WriterSpec(write_srt, ".srt"),
-    "vtt": WriterSpec(write_vtt, ".vtt"),
+    # A subtitle (or podcast JSON) transcript gets its own cues back, re-timed (resync.py).
+    "srt": WriterSpec(write_srt_resync, ".srt"),
+    "vtt": WriterSpec(write_vtt_resync, ".vtt"),
     "ass": WriterSpec(write_ass, ".ass"),
     "md": WriterSpec(write_md, ".md"),
     "textgrid": WriterSpec(write_textgrid, ".TextGrid"),
@@ -103,6 +110,8 @@ WRITERS: dict[str, WriterSpec] = {
     "corrected": WriterSpec(write_corrected, ".corrected.txt"),
     "report": WriterSpec(write_report, ".report.md"),
     "html": WriterSpec(write_html, ".html"),
+    "podcast-json": WriterSpec(write_podcast_json, ".podcast.json"),
+    "podcast-json-words": WriterSpec(write_podcast_json_words, ".words.podcast.json"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Tests of the plain-text layouts (labels), reading files and rendering, on real and inline data."""
+"""The plain-text layouts (labels), reading files and rendering, on real and inline data."""
 
 from __future__ import annotations
 
