@@ -612,9 +612,10 @@ ODD_LABELS: dict[str, tuple[str, list[str]]] = {
         ["Иван", "Ана"],
     ),
     "emoji_in_text": (f"Kennedy: {JFK_TEXT} 🇺🇸🎤\n", ["Kennedy"]),
+    # The name is the speaker, the role is kept beside it (issue 17).
+    "name_with_role": (f"John (Host): {JFK_TEXT}\n", ["John"]),
+    "markdown_bold": (f"**Kennedy:** {JFK_TEXT}\n", ["Kennedy"]),
     # Not a label shape the parser knows: the line stays text, its words are kept.
-    "name_with_role": (f"John (Host): {JFK_TEXT}\n", ["Speaker 1"]),
-    "markdown_bold": (f"**Kennedy:** {JFK_TEXT}\n", ["Speaker 1"]),
     "lower_case_name": (f"kennedy: {JFK_TEXT}\n", ["Speaker 1"]),
 }
 

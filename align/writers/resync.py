@@ -13,8 +13,11 @@ words, the writer logs a warning and lays the cues out from the words instead.
 
 Cue times: a cue with aligned words spans them; a cue without (``[MUSIC]``, or words the
 audio lacks) keeps its input duration and moves by the shift of the nearest cue that has
-some. Cues keep their input order, never start before the one before, are trimmed where
-they would run into the next (not below ``MIN_CUE_S``) and end by the audio's end.
+some. A cue whose first word was not heard (its time is only interpolated) starts where
+the input's own clock puts it, corrected by the shift of the heard cues around it, when
+they agree on that shift. Cues keep their input order, never start before the one before,
+are trimmed where they would run into the next (not below ``MIN_CUE_S``) and end by the
+audio's end.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ log = logging.getLogger(__name__)
 
 # A cue trimmed to make room for the next one stays on screen at least this long.
 MIN_CUE_S = 0.3
+# Two heard cues whose input times are off by shifts this close show that the input's
+# clock runs smoothly between them; further apart, it jumps there (a cut), and says nothing.
+SHIFT_AGREEMENT_S = 0.5
+# Word statuses whose time the audio gave (the others are interpolated or missing).
+_HEARD = ("matched", "substituted")
 _VTT_ONLY_TAG_RE = re.compile(
     r"</?(?:v|c|lang|ruby|rt)(?:[.\s][^>]*)?>|<\d+:\d{2}(?::\d{2})?\.\d{3}>"
 )
@@ -73,11 +81,14 @@ def source_cues(result: Result) -> Transcript | None:
 def retime_cues(source: Transcript, result: Result) -> list[TimedCue]:
     """Give every cue of ``source`` the time of its words in ``result`` (see module doc)."""
     spans: list[tuple[float, float] | None] = []
+    heard: list[bool] = []  # the cue's first word was heard, so its start is the audio's
     for cue in source.cues:
         words = result.turns[cue.turn].words[cue.token_start : cue.token_start + cue.token_count]
         timed = [(w.start, w.end) for w in words if w.start is not None and w.end is not None]
         spans.append((timed[0][0], timed[-1][1]) if timed else None)
+        heard.append(bool(words) and words[0].status in _HEARD)
     shifts = [None if s is None else s[0] - c.start_s for s, c in zip(spans, source.cues)]
+    heard_shifts = [sh if ok else None for sh, ok in zip(shifts, heard, strict=True)]
     duration_s = result.audio.duration
     out: list[TimedCue] = []
     for i, (cue, span) in enumerate(zip(source.cues, spans, strict=True)):
@@ -88,6 +99,11 @@ def retime_cues(source: Transcript, result: Result) -> list[TimedCue]:
             hi = next((s[0] for s in spans[i + 1 :] if s is not None), duration_s)
             start = min(max(cue.start_s + shift, lo), hi)
             span = (start, min(max(cue.end_s + shift, start), hi))
+        elif not heard[i] and (agreed := _agreed_shift(heard_shifts, i)) is not None:
+            # An unheard first word has only an interpolated time; where the cues around it
+            # agree on how far the input's clock is off, that clock places it better.
+            start = cue.start_s + agreed
+            span = (start, max(span[1], start))
         out.append(TimedCue(cue, max(0.0, span[0]), max(0.0, span[1])))
     return _separate(out, duration_s)
 
@@ -98,6 +114,15 @@ def _nearest(shifts: Sequence[float | None], i: int) -> float:
             if 0 <= j < len(shifts) and shifts[j] is not None:
                 return shifts[j]  # type: ignore[return-value]
     return 0.0
+
+
+def _agreed_shift(shifts: Sequence[float | None], i: int) -> float | None:
+    """The mean shift of the nearest cues before and after ``i``, if they agree."""
+    before = next((s for s in reversed(shifts[:i]) if s is not None), None)
+    after = next((s for s in shifts[i + 1 :] if s is not None), None)
+    if before is None or after is None or abs(before - after) > SHIFT_AGREEMENT_S:
+        return None
+    return (before + after) / 2
 
 
 def _separate(cues: list[TimedCue], duration_s: float) -> list[TimedCue]:
