@@ -23,9 +23,10 @@ from numpy.typing import NDArray
 
 import audio
 from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
-from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
+from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.model import AudioInfo, EngineInfo, Quality, RefineMode, Result, TranscriptInfo
+from align.text.copies import CopyCheck
 from align.text.match import MatchOptions, match_units
 from align.text.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
@@ -104,45 +105,104 @@ def load_engine(name: EngineName, opts: EngineOptions) -> Engine:
     raise UsageError(f"unknown engine '{name}'; choose faster-whisper or openai-whisper")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Prepared:
+    """One file's inputs, read before any model runs: the parsed transcript and the audio,
+    decoded once (every stage reads this one decode). ``close()`` frees the audio."""
+
+    transcript: Transcript
+    source: audio.DecodedAudio
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def prepare(
+    audio_src: audio.AudioSource | np.ndarray,
+    transcript: str | Path | Transcript,
+    opts: AlignOptions = AlignOptions(),
+    sample_rate: int | None = None,
+) -> Prepared:
+    """Read the transcript and decode the audio once, so bad input fails before the model
+    loads. ``audio_src`` may be a path, a ``DecodedAudio``, or samples (shape (n,), mono,
+    ``sample_rate`` Hz; resampled to 16 kHz).
+
+    Raises:
+        ToolkitError: bad input (see ``align.errors``).
+    """
+    if not isinstance(transcript, Transcript):
+        transcript = read_transcript(transcript, opts.transcript_format)
+    try:
+        if isinstance(audio_src, np.ndarray):
+            if sample_rate is None:
+                raise UsageError("samples given without their sample_rate")
+            source = audio.DecodedAudio.from_array(audio.resample(audio_src, sample_rate))
+        elif isinstance(audio_src, audio.DecodedAudio):
+            source = audio_src
+        else:
+            source = audio.decode_once(audio_src)
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+    return Prepared(transcript, source)
+
+
+def align_prepared(
+    prepared: Prepared,
+    engine: Engine,
+    opts: AlignOptions = AlignOptions(),
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """Align prepared inputs: transcribe, match, time, re-listen, refine, verify."""
+    source = prepared.source
+    heard = transcribe_file(source, engine, opts.window_s, on_progress, source.duration_s)
+    return align_heard(prepared.transcript, heard, source, source.duration_s, engine, opts)
+
+
 def align_file(
-    audio_path: str | Path,
-    transcript_path: str | Path,
+    audio_path: audio.AudioSource,
+    transcript_path: str | Path | Transcript,
     opts: AlignOptions = AlignOptions(),
     engine: Engine | None = None,
     on_progress: ProgressFn | None = None,
 ) -> Result:
     """Align one transcript file to one audio file.
 
-    The transcript is read and the audio probed before the model loads, so bad input
-    fails fast.
+    The transcript is read and the audio decoded (once, for every stage) before the model
+    loads, so bad input fails fast.
 
     Raises:
         ToolkitError: bad input (see ``align.errors``).
     """
-    transcript = read_transcript(transcript_path, opts.transcript_format)
-    duration_s = probe_duration(audio_path)
-    if engine is None:
-        engine = load_engine(opts.engine_name, opts.engine)
-    heard = transcribe_file(audio_path, engine, opts.window_s, on_progress, duration_s)
-    return align_heard(transcript, heard, audio_path, duration_s, engine, opts)
+    prepared = prepare(audio_path, transcript_path, opts)
+    try:
+        if engine is None:
+            engine = load_engine(opts.engine_name, opts.engine)
+        return align_prepared(prepared, engine, opts, on_progress)
+    finally:
+        prepared.close()
 
 
-def probe_duration(path: str | Path) -> float:
+def probe_duration(path: audio.AudioSource) -> float:
     """The audio's duration in seconds; raises ``AudioDecodeError`` when it cannot be read."""
+    if isinstance(path, audio.DecodedAudio):
+        return path.duration_s
     try:
         return audio.probe_duration_s(path)
     except audio.AudioError as e:
         raise AudioDecodeError(e.path, e.reason) from e
 
 
-def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.ndarray]]:
+def iter_windows(path: audio.AudioSource, window_s: float) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(offset_s, samples)`` windows of about ``window_s``, cut at quiet points."""
     target = int(window_s * SAMPLE_RATE)
     buf: list[np.ndarray] = []
     buf_len = 0
     offset = 0
     try:
-        for block in audio.iter_blocks(path):
+        blocks = (
+            path.iter_blocks() if isinstance(path, audio.DecodedAudio) else audio.iter_blocks(path)
+        )
+        for block in blocks:
             buf.append(block.samples)
             buf_len += len(block.samples)
             while buf_len >= target + int(_CUT_SEARCH_S * SAMPLE_RATE):
@@ -160,7 +220,7 @@ def iter_windows(path: str | Path, window_s: float) -> Iterator[tuple[float, np.
 
 
 def transcribe_file(
-    path: str | Path,
+    path: audio.AudioSource,
     engine: Engine,
     window_s: float,
     on_progress: ProgressFn | None = None,
@@ -282,7 +342,7 @@ def match_and_time(
 def align_heard(
     transcript: Transcript,
     heard: Heard,
-    audio_path: str | Path,
+    audio_path: audio.AudioSource,
     duration_s: float,
     engine: Engine | None,
     opts: AlignOptions,
@@ -296,7 +356,7 @@ def align_heard(
             heard = heard2
             timed = match_and_time(transcript, heard, duration_s, opts)
     result = Result(
-        audio=AudioInfo(str(audio_path), round(duration_s, 3)),
+        audio=AudioInfo(audio.source_path(audio_path), round(duration_s, 3)),
         transcript=TranscriptInfo(str(transcript.path), transcript.format, transcript.front_matter),
         engine=engine.info if engine is not None else _no_engine_info(),
         turns=timed.turns,
@@ -339,7 +399,7 @@ def _rerun_gaps(
     transcript: Transcript,
     heard: Heard,
     timed: TimedTranscript,
-    audio_path: str | Path,
+    audio_path: audio.AudioSource,
     duration_s: float,
     engine: Engine,
     opts: AlignOptions,
@@ -367,15 +427,39 @@ def _rerun_gaps(
     audio_spans = (
         (reread(a, b) for a, b in spans) if reread else read_spans(audio_path, spans)
     )  # one ordered pass over the file, however many stretches
+    check = CopyCheck([(w.text, w.start) for w in heard.words],
+                      (tok for t in transcript.turns for tok in t.tokens))  # fmt: skip
     for (lo, hi, text), (start_s, _), samples in zip(gaps, spans, audio_spans):
-        part = engine.transcribe(samples, offset_s=start_s, prompt=text)
-        inside = [w for w in part.words if lo <= (w.start + w.end) / 2 <= hi]
+        inside = _heard_inside(engine, samples, start_s, lo, hi, text, check)
         if not inside:
             continue
         words = [w for w in words if not lo <= (w.start + w.end) / 2 <= hi]
         words.extend(inside)
         words.sort(key=lambda w: (w.start, w.end))
     return Heard(tuple(words), heard.language)
+
+
+def _heard_inside(
+    engine: Engine,
+    samples: np.ndarray,
+    start_s: float,
+    lo: float,
+    hi: float,
+    text: str,
+    check: CopyCheck,
+) -> list[HeardWord]:
+    """The words heard in ``[lo, hi]`` on re-listening, prompted with ``text``. Words that
+    copy other text or loop (tiny.en printing a neighbour's words, issue 15) are no evidence:
+    the stretch is heard again without the prompt, and left as it was if that copies too."""
+    for prompt in (text, None):
+        part = engine.transcribe(samples, offset_s=start_s, prompt=prompt)
+        inside = [w for w in part.words if lo <= (w.start + w.end) / 2 <= hi]
+        copied = check.copies([w.text for w in inside], text.split(), lo, hi)
+        if not copied:
+            return inside
+        log.info("re-heard %.1f-%.1fs copies other text (%s)%s", lo, hi,
+                 " ".join(copied[0]), "; again without the prompt" if prompt else "")  # fmt: skip
+    return []
 
 
 def _skipped_stretches(
@@ -427,14 +511,16 @@ def _skipped_stretches(
     return kept
 
 
-def read_spans(path: str | Path, spans: list[tuple[float, float]]) -> Iterator[NDArray[np.float32]]:
+def read_spans(
+    path: audio.AudioSource, spans: list[tuple[float, float]]
+) -> Iterator[NDArray[np.float32]]:
     """Yield the samples of each (start_s, end_s) span, in one pass over the file.
 
     Spans must be sorted by start; they may overlap.
     """
     bounds = [(int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for a, b in spans]
     try:
-        cursor = audio.SpanCursor(path)
+        cursor = audio.open_reader(path)
         for k, (a, b) in enumerate(bounds):
             yield cursor.read_samples(a, b).copy()
             if k + 1 < len(bounds):

@@ -8,14 +8,30 @@ from .cursor import SpanCursor
 from .decode import iter_blocks, load, probe_duration_s
 from .errors import AudioError
 from .signal import SAMPLE_RATE, AudioBlock, Signal
+from .source import (
+    AudioSource,
+    DecodedAudio,
+    SpanReading,
+    decode_once,
+    open_reader,
+    resample,
+    source_path,
+)
 
 __all__ = [
     "SAMPLE_RATE",
     "AudioBlock",
     "AudioError",
+    "AudioSource",
+    "DecodedAudio",
     "Signal",
     "SpanCursor",
+    "SpanReading",
+    "decode_once",
     "iter_blocks",
     "load",
+    "open_reader",
     "probe_duration_s",
+    "resample",
+    "source_path",
 ]

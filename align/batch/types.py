@@ -29,8 +29,8 @@ class BatchOptions:
     ``RAY_ADDRESS`` or a new local instance). ``force``: redo finished items.
     ``min_coverage``: an item whose transcript is heard less than this (0-1) is reported
     as failed (its outputs are still written). ``prefetch``: read the next item while the
-    current one transcribes; audio longer than ``prefetch_max_s`` is streamed instead,
-    so memory stays bounded (30 min of 16 kHz float32 is 115 MB).
+    current one transcribes (decoded once, ``audio.decode_once``: a long recording is mapped
+    from a temporary file, so memory stays bounded).
     """
 
     align: AlignOptions = field(default_factory=AlignOptions)
@@ -42,7 +42,6 @@ class BatchOptions:
     force: bool = False
     min_coverage: float | None = None
     prefetch: bool = True
-    prefetch_max_s: float = 1800.0
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -53,8 +52,6 @@ class BatchOptions:
             raise ValueError(f"backend must be local or ray, not {self.backend!r}")
         if self.min_coverage is not None and not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"min_coverage must be between 0 and 1, got {self.min_coverage}")
-        if self.prefetch_max_s < 0:
-            raise ValueError(f"prefetch_max_s must be >= 0, got {self.prefetch_max_s}")
 
 
 @dataclass(frozen=True, slots=True)

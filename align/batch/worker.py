@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-import audio
 from align.batch.items import BatchItem
 from align.batch.state import ItemKey, item_key, options_digest, remove_marker, write_marker
 from align.batch.types import (
@@ -33,17 +32,7 @@ from align.batch.types import (
 from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AlignmentFailedError, AudioDecodeError, ToolkitError
 from align.model import EngineInfo
-from align.pipeline import (
-    AlignOptions,
-    EngineName,
-    align_heard,
-    iter_windows,
-    load_engine,
-    transcribe_file,
-    transcribe_windows,
-    window_length_s,
-)
-from align.transcript import Transcript, read_transcript
+from align.pipeline import AlignOptions, EngineName, Prepared, align_prepared, load_engine, prepare
 from align.writers import write_outputs
 
 log = logging.getLogger(__name__)
@@ -55,15 +44,11 @@ _PROGRESS_INTERVAL_S = 0.5
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Prepared:
-    """An item's inputs, read ahead: parsed transcript, duration, key, decoded windows.
-
-    ``windows`` is ``None`` for audio longer than ``prefetch_max_s`` (streamed later).
-    """
+    """An item's inputs, read ahead: its key and what ``align.pipeline.prepare`` gives (the
+    parsed transcript and the audio, decoded once, as ``turnalign align`` decodes it)."""
 
     key: ItemKey
-    transcript: Transcript
-    duration_s: float
-    windows: tuple[tuple[float, np.ndarray], ...] | None  # (offset_s, samples (n,) float32)
+    inputs: Prepared
     decode_s: float
 
 
@@ -134,17 +119,11 @@ class Worker:
         # A batch runs files side by side already: each worker refines alone (the result
         # does not depend on it), in a process pool or a Ray actor alike.
         align_opts = replace(align_opts, refine_workers=1)
-        engine = self._engine(align_opts)
-        on_progress = self._progress(item.id)
-        if prepared.windows is not None:
-            heard = transcribe_windows(prepared.windows, prepared.duration_s, engine, on_progress)
-        else:
-            heard = transcribe_file(
-                item.audio_path, engine, align_opts.window_s, on_progress, prepared.duration_s
-            )
-        result = align_heard(
-            prepared.transcript, heard, item.audio_path, prepared.duration_s, engine, align_opts
-        )
+        try:
+            engine = self._engine(align_opts)
+            result = align_prepared(prepared.inputs, engine, align_opts, self._progress(item.id))
+        finally:
+            prepared.inputs.close()
         remove_marker(self._outdir, item.id)
         written = write_outputs(result, formats, self._outdir, item.id, self._opts.writer)
         names = tuple(p.name for p in written)
@@ -166,25 +145,16 @@ class Worker:
         return outcome
 
     def _prepare(self, item: BatchItem) -> _Prepared:
-        """Read ahead: parse the transcript, probe and hash the audio, decode it if short."""
+        """Read ahead: parse the transcript, decode the audio once, hash the inputs."""
         t0 = time.perf_counter()
         align_opts, formats = resolve_item_options(self._opts, item.overrides)
-        transcript = read_transcript(item.transcript_path, align_opts.transcript_format)
-        try:
-            duration_s = audio.probe_duration_s(item.audio_path)
-        except audio.AudioError as e:
-            raise AudioDecodeError(e.path, e.reason) from e
+        inputs = prepare(item.audio_path, item.transcript_path, align_opts)
         try:
             key = item_key(item, options_digest(align_opts, formats, self._opts.writer))
         except OSError as e:  # the files were readable a moment ago
+            inputs.close()
             raise AudioDecodeError(item.audio_path, e.strerror or str(e)) from e
-        windows = None
-        if duration_s <= self._opts.prefetch_max_s:
-            # Decoded exactly as ``transcribe_file`` would decode it, so that outputs match
-            # ``turnalign align`` byte for byte.
-            length_s = window_length_s(duration_s, align_opts.window_s)
-            windows = tuple(iter_windows(item.audio_path, length_s))
-        return _Prepared(key, transcript, duration_s, windows, time.perf_counter() - t0)
+        return _Prepared(key, inputs, time.perf_counter() - t0)
 
     def _engine(self, align_opts: AlignOptions) -> Engine:
         """The loaded engine for these options (loaded on first use; failures cached)."""

@@ -28,7 +28,6 @@ import pickle
 import queue
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import audio
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
@@ -45,7 +44,7 @@ from align.refine.walk import (
     to_sample,
     walk_segment,
 )
-from audio import SpanCursor
+from audio import AudioSource, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ _DEFAULT_OPTIONS = RefineOptions()
 
 def refine_result(
     result: Result,
-    audio_path: str | Path,
+    audio_path: AudioSource,
     mode: str,
     opts: RefineOptions = _DEFAULT_OPTIONS,
     aligner: PocketsphinxAligner | None = None,
@@ -124,7 +123,7 @@ def _try_load_aligner(
 
 def _refine_items(
     items: list[Item],
-    audio_path: str | Path,
+    audio_path: AudioSource,
     duration_s: float,
     aligner: PocketsphinxAligner | None,
     opts: RefineOptions,
@@ -135,7 +134,7 @@ def _refine_items(
     if aligner is not None and len(segments) > 1 and opts.workers > 1:
         counts = _refine_in_processes(items, segments, audio_path, aligner, opts)
     else:
-        cursor = SpanCursor(audio_path)
+        cursor = open_reader(audio_path)
         counts = []
         for k, seg in enumerate(segments):
             reader = segment_reader(cursor, segments, k)
@@ -148,7 +147,7 @@ def _refine_items(
 def _refine_in_processes(
     items: list[Item],
     segments: Sequence[Segment],
-    audio_path: str | Path,
+    audio_path: AudioSource,
     aligner: PocketsphinxAligner,
     opts: RefineOptions,
 ) -> list[tuple[int, int]]:
@@ -157,7 +156,7 @@ def _refine_in_processes(
     waits per worker. A segment whose worker fails is refined here instead."""
     from align.refine.worker import WorkerProcess
 
-    cursor = SpanCursor(audio_path)
+    cursor = open_reader(audio_path)
     counts: list[tuple[int, int]] = []
     idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
     pending: dict[Future[tuple[list[Item], tuple[int, int]]], tuple[Segment, ArrayCursor]] = {}

@@ -24,7 +24,6 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +38,7 @@ from align.refine.forced import (
     ScoredAlignment,
     load_aligner,
 )
-from audio import SAMPLE_RATE, SpanCursor
+from audio import SAMPLE_RATE, AudioSource, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ class _Room:
 
 def verify_result(
     result: Result,
-    audio_path: str | Path,
+    audio_path: AudioSource,
     opts: VerifyOptions = VerifyOptions(),
     aligner: PocketsphinxAligner | None = None,
 ) -> Result:
@@ -130,7 +129,7 @@ def verify_result(
     accepted: list[Candidate] = []
     rejected: list[Candidate] = []
     try:
-        cursor = SpanCursor(audio_path)
+        cursor = open_reader(audio_path)
         for room in rooms:
             a, b = round(room.start_s * SAMPLE_RATE), round(room.end_s * SAMPLE_RATE)
             samples = cursor.read_samples(a, b).copy()

@@ -19,7 +19,7 @@ from align.refine.forced import PocketsphinxAligner
 from align.refine.plan import Item, RefineOptions, Segment, Window, find_turn_cut, window_bounds
 from align.refine.snap import silences, speech_mask
 from align.refine.window import align_window, find_turn_hesitations, snap_window
-from audio import SAMPLE_RATE, SpanCursor
+from audio import SAMPLE_RATE, SpanReading
 
 # A window the aligner fails on is tried again in halves when it holds this many words.
 _MIN_RETRY_WORDS = 8
@@ -45,7 +45,7 @@ class SpanReader:
     (as at the end of a file). The same reads whether the file or a copy serves them."""
 
     def __init__(
-        self, source: SpanCursor | ArrayCursor, seg: Segment, keep_from_s: float | None = None
+        self, source: SpanReading | ArrayCursor, seg: Segment, keep_from_s: float | None = None
     ) -> None:
         self._source = source
         lo = to_sample(seg.start_s)
@@ -71,7 +71,7 @@ def to_sample(t_s: float) -> int:
     return round(t_s * SAMPLE_RATE)
 
 
-def segment_reader(cursor: SpanCursor, segments: Sequence[Segment], k: int) -> SpanReader:
+def segment_reader(cursor: SpanReading, segments: Sequence[Segment], k: int) -> SpanReader:
     keep_from_s = segments[k + 1].start_s if k + 1 < len(segments) else None
     return SpanReader(cursor, segments[k], keep_from_s)
 

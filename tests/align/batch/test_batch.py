@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -289,13 +290,13 @@ def test_prefetch_decodes_next_item_while_current_transcribes(
     items = _jfk_items(tmp_path, 3)
     decoded = {item.audio_path: threading.Event() for item in items}
     threads: list[str] = []
-    real_iter_windows = batch_worker.iter_windows
+    real_prepare = batch_worker.prepare
 
-    def iter_windows(path: Path, window_s: float):  # type: ignore[no-untyped-def]
-        windows = list(real_iter_windows(path, window_s))
+    def prepare(audio_path: Path, *args: Any) -> Any:  # decodes the audio, once
+        prepared = real_prepare(audio_path, *args)
         threads.append(threading.current_thread().name)
-        decoded[Path(path)].set()
-        return iter(windows)
+        decoded[Path(audio_path)].set()
+        return prepared
 
     overlapped: list[bool] = []
 
@@ -305,7 +306,7 @@ def test_prefetch_decodes_next_item_while_current_transcribes(
         if call < len(items):
             overlapped.append(decoded[items[call].audio_path].wait(timeout=30))
 
-    monkeypatch.setattr(batch_worker, "iter_windows", iter_windows)
+    monkeypatch.setattr(batch_worker, "prepare", prepare)
     summary = run_batch(items, tmp_path / "out", engine_loader=_loader(FakeEngine(wait_for_next)))
     assert [o.status for o in summary.outcomes] == ["done"] * 3
     assert overlapped == [True, True]
