@@ -49,7 +49,7 @@ class EngineOptions:
     machine's core count. ``workers``: windows of audio transcribed at once (faster-whisper;
     openai-whisper always takes one at a time): this process's model plus ``workers - 1``
     helper processes, each running one call at a time, so the words do not depend on the
-    worker count (``align.engines.worker``). Greedy decoding of a small model keeps about
+    worker count (``align.engines.pool``). Greedy decoding of a small model keeps about
     one core busy, so two workers nearly halve the wall time on two cores.
     ``vad_filter``: skip what Silero VAD calls non-speech before decoding. Off by default: on quiet
     speakers (-40 dBFS) it drops whole turns (seen on the bundled example).

@@ -13,7 +13,7 @@ import numpy as np
 
 from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
 from align.engines.models import resolve_model_dir
-from align.engines.worker import EngineProcess, WindowTask
+from align.engines.pool import EngineProcess, WindowTask
 from align.errors import EngineUnavailableError, ModelNotFoundError
 from align.model import EngineInfo
 from audio import SAMPLE_RATE
