@@ -21,7 +21,7 @@ Hierarchy::
     ├── EngineUnavailableError(name, reason)
     ├── ModelNotFoundError(name, reason)
     ├── OutputError(path, reason)
-    └── AlignmentFailedError(coverage, min_coverage)     exit code 3
+    └── AlignmentFailedError(coverage, min_coverage, result)    exit code 3
 """
 
 from __future__ import annotations
@@ -164,9 +164,10 @@ class AlignmentFailedError(ToolkitError):
 
     exit_code = EXIT_POOR_FIT
 
-    def __init__(self, coverage: float, min_coverage: float) -> None:
+    def __init__(self, coverage: float, min_coverage: float, result: object = None) -> None:
         self.coverage = coverage
         self.min_coverage = min_coverage
+        self.result = result  # the alignment itself (a ``Result``), still worth saving
         if coverage <= 0.0:
             detail = "none of its words were heard (silence, music, or another recording?)"
         else:

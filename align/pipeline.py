@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +24,9 @@ from numpy.typing import NDArray
 
 import audio
 from align.corrections import CorrectionOptions, derive_corrections, flag_suspect_turns
+from align.defaults import DEFAULT_MIN_COVERAGE, DEFAULT_REFINE_MODE
 from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ProgressFn
-from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
+from align.errors import AlignmentFailedError, AudioDecodeError, EngineUnavailableError, UsageError
 from align.model import AudioInfo, EngineInfo, Quality, RefineMode, Result, TranscriptInfo
 from align.text.copies import CopyCheck
 from align.text.match import MatchOptions, match_units
@@ -65,6 +67,9 @@ class AlignOptions:
     transcript words went unheard though the audio has room for them. ``verify``: before a
     transcript word is reported not in the audio, ask the forced aligner whether the audio
     holds it (``align.refine.verify``; with ``refine="full"``, where the aligner runs).
+    ``min_coverage``: ``align.align_file`` raises ``AlignmentFailedError`` (carrying the
+    result) when less than this share of the transcript's words is heard; ``None`` never.
+    Defaults are the CLI's (``align.defaults``).
     """
 
     engine_name: EngineName = "faster-whisper"
@@ -77,9 +82,10 @@ class AlignOptions:
     rerun_gaps: bool = True
     rerun_min_words: int = 4
     rerun_min_s: float = 2.0
-    refine: RefineMode = "none"
+    refine: RefineMode = DEFAULT_REFINE_MODE
     refine_workers: int = 2
     verify: bool = True
+    min_coverage: float | None = DEFAULT_MIN_COVERAGE
 
     def __post_init__(self) -> None:
         if self.window_s < 30.0:
@@ -88,6 +94,8 @@ class AlignOptions:
             raise ValueError(f"refine must be none, fast or full, not {self.refine!r}")
         if self.refine_workers < 1:
             raise ValueError(f"refine_workers must be >= 1, got {self.refine_workers}")
+        if self.min_coverage is not None and not 0.0 <= self.min_coverage <= 1.0:
+            raise ValueError(f"min_coverage must be between 0 and 1, got {self.min_coverage}")
 
 
 def load_engine(name: EngineName, opts: EngineOptions) -> Engine:
@@ -119,7 +127,7 @@ class Prepared:
 
 def prepare(
     audio_src: audio.AudioSource | np.ndarray,
-    transcript: str | Path | Transcript,
+    transcript: str | os.PathLike[str] | Transcript,
     opts: AlignOptions = AlignOptions(),
     sample_rate: int | None = None,
 ) -> Prepared:
@@ -131,7 +139,7 @@ def prepare(
         ToolkitError: bad input (see ``align.errors``).
     """
     if not isinstance(transcript, Transcript):
-        transcript = read_transcript(transcript, opts.transcript_format)
+        transcript = read_transcript(os.fspath(transcript), opts.transcript_format)
     try:
         if isinstance(audio_src, np.ndarray):
             if sample_rate is None:
@@ -180,6 +188,14 @@ def align_file(
         return align_prepared(prepared, engine, opts, on_progress)
     finally:
         prepared.close()
+
+
+def check_coverage(result: Result, min_coverage: float | None) -> Result:
+    """``result``, or ``AlignmentFailedError`` (carrying it) when too little was heard."""
+    q = result.quality
+    if min_coverage is not None and q is not None and q.coverage < min_coverage:
+        raise AlignmentFailedError(q.coverage, min_coverage, result)
+    return result
 
 
 def probe_duration(path: audio.AudioSource) -> float:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from align.model import RefineMode
+    from align.model import RefineMode, Result
 
 from align.cli.parser import build_parser
+from align.defaults import DEFAULT_REFINE_MODE
 from align.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -116,17 +117,11 @@ def align_options(args: argparse.Namespace) -> Any:
             engine=engine,
             transcript_format=args.transcript_format,
             rerun_gaps=not args.no_rerun,
-            refine=cast("RefineMode", args.refine) if args.refine else _default_refine(),
+            refine=cast("RefineMode", args.refine or DEFAULT_REFINE_MODE),
             refine_workers=args.refine_workers,
         )
     except ValueError as e:
         raise UsageError(str(e)) from e
-
-
-def _default_refine() -> RefineMode:
-    from align.refine import DEFAULT_MODE
-
-    return cast("RefineMode", DEFAULT_MODE)
 
 
 def _progress(
@@ -153,31 +148,38 @@ def _progress(
 
 
 def _cmd_align(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from align.api import align_file
     from align.cli.summary import summary_lines
-    from align.pipeline import align_file
     from align.writers import write_outputs
 
     formats = _parse_formats(args.format)
     wopts = _writer_options(args)
-    opts = align_options(args)
     if args.min_coverage is not None and not 0.0 <= args.min_coverage <= 1.0:
         raise UsageError(f"--min-coverage must be between 0 and 1, got {args.min_coverage}")
+    opts = replace(align_options(args), min_coverage=args.min_coverage)
     outdir = Path(args.output_dir)
     stem = Path(args.transcript).stem
     _check_not_overwriting_inputs(outdir, stem, formats, (args.audio, args.transcript))
     _check_output_dir(outdir)
     bar, on_progress = _progress(args.quiet)
+    poor_fit: AlignmentFailedError | None = None
     with bar:
-        result = align_file(args.audio, args.transcript, opts, on_progress=on_progress)
+        try:
+            result = align_file(args.audio, args.transcript, opts, on_progress=on_progress)
+        except AlignmentFailedError as e:  # the outputs are still written, then exit 3
+            if e.result is None:
+                raise
+            poor_fit, result = e, cast("Result", e.result)
     written = write_outputs(result, formats, outdir, stem, wopts)
     if not args.quiet:
         for line in summary_lines(result):
             print(line, file=sys.stderr)
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
-    q = result.quality
-    if args.min_coverage is not None and q is not None and q.coverage < args.min_coverage:
-        raise AlignmentFailedError(q.coverage, args.min_coverage)
+    if poor_fit is not None:
+        raise poor_fit
     return EXIT_OK
 
 

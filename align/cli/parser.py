@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 
 from align import __version__
+from align.defaults import DEFAULT_FORMATS as _FORMATS
+from align.defaults import DEFAULT_MIN_COVERAGE, DEFAULT_REFINE_MODE
 from align.model import REFINE_MODES
 
-DEFAULT_FORMATS = "json,srt"
-# Below this share of words heard, the transcript is not of this audio (wrong file, wrong
-# language, silence or music): say so with exit code 3 rather than claim success.
-DEFAULT_MIN_COVERAGE = 0.1
+DEFAULT_FORMATS = ",".join(_FORMATS)
 
 
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
@@ -105,8 +104,8 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
         "--refine",
         default=None,
         choices=REFINE_MODES,
-        help="boundary refinement after alignment: full (forced alignment, default), fast "
-        "(snap edges to speech energy), none",
+        help="boundary refinement after alignment: full (forced alignment), fast "
+        f"(snap edges to speech energy), none (default: {DEFAULT_REFINE_MODE})",
     )
     p.add_argument(
         "--refine-workers",

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import audio
+from align.defaults import DEFAULT_REFINE_MODE
 from align.errors import AudioDecodeError, EngineUnavailableError, UsageError
 from align.model import REFINE_MODES, RefineMode, Result
 from align.refine.forced import PocketsphinxAligner, load_aligner
@@ -48,7 +49,7 @@ from audio import AudioSource, open_reader
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODE: RefineMode = "full"
+DEFAULT_MODE: RefineMode = DEFAULT_REFINE_MODE
 """The best refinement that costs a few seconds a file: ``full`` adds about 1.5 % of the
 audio's duration in CPU time (``scripts/measure_refine.py``)."""
 
