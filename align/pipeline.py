@@ -34,7 +34,7 @@ from align.text.normalize import normalize_token
 from align.timing import TimedTranscript, TimingOptions, TokenSlot, assign_times
 from align.transcript import Transcript, TranscriptFormat, read_transcript
 from audio import SAMPLE_RATE
-from audio.chunking import quietest_point
+from audio.chunking import iter_quiet_windows
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ EngineName = Literal["faster-whisper", "openai-whisper"]
 # Where to cut between windows: the quietest 100 ms in the window's last seconds, so a
 # cut rarely lands inside a word.
 _CUT_SEARCH_S = 8.0
-_CUT_FRAME_S = 0.1
 # Files of a minute or more are cut into at least this many windows, none under 30 s.
 _MIN_WINDOWS = 2
 _MIN_WINDOW_S = 30.0
@@ -209,30 +208,21 @@ def probe_duration(path: audio.AudioSource) -> float:
 
 
 def iter_windows(path: audio.AudioSource, window_s: float) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield ``(offset_s, samples)`` windows of about ``window_s``, cut at quiet points."""
-    target = int(window_s * SAMPLE_RATE)
-    buf: list[np.ndarray] = []
-    buf_len = 0
-    offset = 0
+    """Yield ``(offset_s, samples)`` windows of about ``window_s``, cut at quiet points
+    (``audio.chunking.iter_quiet_windows``; the last may run ``_CUT_SEARCH_S`` longer)."""
+    search = int(_CUT_SEARCH_S * SAMPLE_RATE)
     try:
-        blocks = (
-            path.iter_blocks() if isinstance(path, audio.DecodedAudio) else audio.iter_blocks(path)
-        )
-        for block in blocks:
-            buf.append(block.samples)
-            buf_len += len(block.samples)
-            while buf_len >= target + int(_CUT_SEARCH_S * SAMPLE_RATE):
-                joined = np.concatenate(buf)
-                frame = int(_CUT_FRAME_S * SAMPLE_RATE)
-                lo = max(frame, target - int(_CUT_SEARCH_S * SAMPLE_RATE))
-                cut = quietest_point(joined, lo, target, frame)
-                yield offset / SAMPLE_RATE, joined[:cut]
-                offset += cut
-                buf, buf_len = [joined[cut:]], len(joined) - cut
+        if isinstance(path, audio.DecodedAudio):
+            blocks = path.iter_blocks()
+        else:
+            blocks = audio.iter_blocks(path)
+        pieces = (block.samples for block in blocks)
+        for offset, samples in iter_quiet_windows(
+            pieces, int(window_s * SAMPLE_RATE), search, search
+        ):
+            yield offset / SAMPLE_RATE, samples
     except audio.AudioError as e:
         raise AudioDecodeError(e.path, e.reason) from e
-    if buf_len:
-        yield offset / SAMPLE_RATE, np.concatenate(buf)
 
 
 def transcribe_file(

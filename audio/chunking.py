@@ -1,16 +1,16 @@
-"""Plan the windows long audio is transcribed in.
+"""The one window planner: cut audio into windows at its quietest moments.
 
-Whisper sees at most 30 s at a time, and a cut through a word loses it. ``plan_windows``
-packs VAD speech spans greedily into windows no longer than ``max_chunk_s`` and cuts in
-pauses: at the last pause of at least ``min_silence_ms`` when there is one, otherwise at
-the longest pause, and only inside a span that alone is too long does it cut hard.
-Pure functions on sample indices; no audio, no model.
+Whisper hears at most 30 s at a time and a cut through a word loses it, so every cut
+lands in the quietest 100 ms frame of the last seconds before a length limit. Two callers
+share it: the pipeline cuts a file into long windows as its blocks stream in
+(``iter_quiet_windows``), and the batched engine cuts a window into 30 s chunks
+(``cut_at_quiet_points``). No VAD: quiet speakers are never dropped, and the windows tile
+the input exactly.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,130 +19,21 @@ from numpy.typing import NDArray
 
 from .signal import SAMPLE_RATE
 from .span import SampleSpan
-from .vad import SpeechSpan
 
-__all__ = ["ChunkOptions", "Window", "plan_windows"]
+__all__ = ["QUIET_FRAME_S", "Window", "cut_at_quiet_points", "iter_quiet_windows", "quietest_point"]
 
+QUIET_FRAME_S = 0.1
+"""Cuts are placed in the middle of the quietest frame this long."""
 
-@dataclass(frozen=True, slots=True)
-class ChunkOptions:
-    """Options of ``plan_windows``.
-
-    Attributes:
-        max_chunk_s: Longest window in seconds (Whisper's input is 30 s).
-        min_silence_ms: Pauses at least this long are preferred cut points; shorter ones
-            (between words) are used only when a window has no longer pause.
-        max_inner_silence_s: A pause this long always ends a window, even if the next
-            speech would fit: Whisper tends to hallucinate text over long silence.
-    """
-
-    max_chunk_s: float = 30.0
-    min_silence_ms: int = 300
-    max_inner_silence_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.max_chunk_s) and self.max_chunk_s * SAMPLE_RATE >= 1):
-            raise ValueError(f"max_chunk_s must be a positive duration, got {self.max_chunk_s}")
-        if self.min_silence_ms < 0:
-            raise ValueError(f"min_silence_ms must be >= 0, got {self.min_silence_ms}")
-        if not self.max_inner_silence_s >= 0:
-            raise ValueError(f"max_inner_silence_s must be >= 0, got {self.max_inner_silence_s}")
+# Cuts between 30 s chunks look this far back from the limit for a quiet spot.
+_CHUNK_SEARCH_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
 class Window(SampleSpan):
-    """A stretch of the file to transcribe, as sample indices at ``SAMPLE_RATE`` (end
-    exclusive)."""
+    """A stretch of the input, as sample indices at ``SAMPLE_RATE`` (end exclusive)."""
 
     _what: ClassVar[str] = "window"
-
-
-def plan_windows(
-    spans: Sequence[SpeechSpan], total_samples: int, opts: ChunkOptions = ChunkOptions()
-) -> list[Window]:
-    """Group speech spans into windows of at most ``opts.max_chunk_s``, cut at pauses.
-
-    Every window starts where speech starts and ends where speech ends, so the silence
-    between windows is left out. Spans may come unsorted or overlapping.
-
-    Args:
-        spans: Speech spans, e.g. from ``detect_speech``.
-        total_samples: Length of the audio; spans are clipped to ``[0, total_samples]``.
-        opts: Window length and pause preferences.
-
-    Returns:
-        Sorted, non-overlapping windows that cover all speech; empty without speech.
-
-    Raises:
-        ValueError: ``total_samples`` is negative.
-    """
-    if total_samples < 0:
-        raise ValueError(f"total_samples must be >= 0, got {total_samples}")
-    max_samples = max(1, round(opts.max_chunk_s * SAMPLE_RATE))
-    pieces = [
-        piece
-        for start, end in _merge_spans(spans, total_samples)
-        for piece in _split_hard(start, end, max_samples)
-    ]
-    windows: list[Window] = []
-    min_gap = opts.min_silence_ms * SAMPLE_RATE // 1000
-    max_inner_gap = round(opts.max_inner_silence_s * SAMPLE_RATE)
-    first = 0  # index of the first piece of the window being built
-    for i in range(1, len(pieces) + 1):
-        if i < len(pieces) and pieces[i][0] - pieces[i - 1][1] < max_inner_gap:
-            while pieces[i][1] - pieces[first][0] > max_samples:
-                cut = _choose_cut(pieces, first, i, min_gap)
-                windows.append(Window(pieces[first][0], pieces[cut - 1][1]))
-                first = cut
-            continue
-        # A long pause or the end of the audio: close the window so far.
-        windows.append(Window(pieces[first][0], pieces[i - 1][1]))
-        first = i
-    return windows
-
-
-def _merge_spans(spans: Sequence[SpeechSpan], total_samples: int) -> list[tuple[int, int]]:
-    """Clip, sort and merge overlapping or touching spans; drop empty ones."""
-    clipped = sorted(
-        (min(span.start_sample, total_samples), min(span.end_sample, total_samples))
-        for span in spans
-    )
-    merged: list[tuple[int, int]] = []
-    for start, end in clipped:
-        if start >= end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _split_hard(start: int, end: int, max_samples: int) -> list[tuple[int, int]]:
-    """Split a span longer than the maximum into equal pieces (no tiny remainder)."""
-    count = -(-(end - start) // max_samples)  # ceil division
-    if count <= 1:
-        return [(start, end)]
-    bounds = [start + (end - start) * k // count for k in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-def _choose_cut(pieces: list[tuple[int, int]], first: int, last: int, min_gap: int) -> int:
-    """Index of the piece that starts the next window, cutting within ``pieces[first:last+1]``.
-
-    Prefers the last pause of at least ``min_gap`` (the fullest window), else the longest
-    pause. Any cut fits: ``pieces[first:last]`` fit before ``pieces[last]`` was added.
-    """
-    candidates = range(first + 1, last + 1)
-    long_pauses = [k for k in candidates if pieces[k][0] - pieces[k - 1][1] >= min_gap]
-    if long_pauses:
-        return long_pauses[-1]
-    return max(candidates, key=lambda k: (pieces[k][0] - pieces[k - 1][1], k))
-
-
-# Cuts between fixed-length chunks look this far back from the limit for a quiet spot.
-_QUIET_SEARCH_S = 5.0
-_QUIET_FRAME_S = 0.1
 
 
 def quietest_point(samples: NDArray[np.floating], lo: int, hi: int, frame_samples: int) -> int:
@@ -155,24 +46,54 @@ def quietest_point(samples: NDArray[np.floating], lo: int, hi: int, frame_sample
     return lo + int(np.argmin(energy)) * frame_samples + frame_samples // 2
 
 
+def iter_quiet_windows(
+    pieces: Iterable[NDArray[np.float32]],
+    max_samples: int,
+    search_samples: int,
+    tail_samples: int = 0,
+) -> Iterator[tuple[int, NDArray[np.float32]]]:
+    """Cut a stream of sample pieces into ``(offset_samples, samples)`` windows.
+
+    Each cut lies in the quietest frame of the ``search_samples`` before ``max_samples``.
+    A cut waits until ``max_samples + tail_samples`` are held, so the last window may run
+    up to ``tail_samples`` past the maximum rather than leave a scrap; memory holds one
+    window plus one piece.
+
+    Args:
+        pieces: consecutive samples (shape (n,) each), e.g. a file's decoded blocks.
+        max_samples: the longest window, but for the last one.
+        search_samples: how far back from the maximum a cut may go.
+        tail_samples: how far past the maximum the last window may run.
+    """
+    frame = int(QUIET_FRAME_S * SAMPLE_RATE)
+    buf: list[NDArray[np.float32]] = []
+    held = 0
+    offset = 0
+    for piece in pieces:
+        buf.append(piece)
+        held += len(piece)
+        # With a tail, cut once max + tail samples are held; without one, past the maximum.
+        while held >= max_samples + tail_samples if tail_samples else held > max_samples:
+            joined = np.concatenate(buf)
+            cut = quietest_point(
+                joined, max(frame, max_samples - search_samples), max_samples, frame
+            )
+            yield offset, joined[:cut]
+            offset += cut
+            buf, held = [joined[cut:]], len(joined) - cut
+    if held:
+        yield offset, np.concatenate(buf)
+
+
 def cut_at_quiet_points(
     samples: NDArray[np.floating], max_chunk_s: float = 30.0, sample_rate: int = SAMPLE_RATE
 ) -> list[Window]:
     """Split samples into chunks of at most ``max_chunk_s``, each cut at the quietest
-    100 ms in the last seconds before the limit, so cuts rarely land inside a word.
-
-    Unlike ``plan_windows`` this needs no VAD and drops nothing: the chunks tile the input.
-    """
+    100 ms in the last seconds before the limit, so cuts rarely land inside a word."""
     max_len = int(max_chunk_s * sample_rate)
-    frame = int(_QUIET_FRAME_S * sample_rate)
-    search = int(_QUIET_SEARCH_S * sample_rate)
-    out: list[Window] = []
-    start = 0
-    total = len(samples)
-    while total - start > max_len:
-        cut = quietest_point(samples, start + max(frame, max_len - search), start + max_len, frame)
-        out.append(Window(start, cut))
-        start = cut
-    if total > start:
-        out.append(Window(start, total))
-    return out
+    search = int(_CHUNK_SEARCH_S * sample_rate)
+    arr = np.asarray(samples, dtype=np.float32)
+    return [
+        Window(offset, offset + len(chunk))
+        for offset, chunk in iter_quiet_windows([arr], max_len, search)
+    ]
