@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from align.engines import convert
+from align.engines import convert, ct2_file
 from align.engines.base import EngineOptions, Heard
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError, UsageError
@@ -130,7 +130,7 @@ def _save_ct2_spec(tmp_path: Path, weight: np.ndarray, quantization: str | None)
 def test_reader_round_trips_ctranslate2_writer(tmp_path: Path, quantization: str | None) -> None:
     rng = np.random.default_rng(0)
     weight = rng.standard_normal((6, 4)).astype(np.float32)  # shape: (out, in)
-    model = convert.read_ct2_model(_save_ct2_spec(tmp_path, weight, quantization))
+    model = ct2_file.read_ct2_model(_save_ct2_spec(tmp_path, weight, quantization))
     v = model.variables
     assert model.spec_name == "TestSpec"
     assert model.binary_version == 6
@@ -147,14 +147,14 @@ def test_reader_rejects_truncated_file(tmp_path: Path) -> None:
     model_bin = _save_ct2_spec(tmp_path, np.ones((2, 2), dtype=np.float32), None)
     model_bin.write_bytes(model_bin.read_bytes()[:-20])
     with pytest.raises(ModelNotFoundError, match="not a valid CTranslate2"):
-        convert.read_ct2_model(model_bin)
+        ct2_file.read_ct2_model(model_bin)
 
 
 def test_reader_rejects_unknown_version(tmp_path: Path) -> None:
     bad = tmp_path / "model.bin"
     bad.write_bytes((99).to_bytes(4, "little") + b"\0" * 16)
     with pytest.raises(ModelNotFoundError, match="binary version 99"):
-        convert.read_ct2_model(bad)
+        ct2_file.read_ct2_model(bad)
 
 
 def test_sinusoids_match_whisper() -> None:
@@ -214,7 +214,7 @@ def test_conversion_is_cached_and_redone_when_source_changes(
     assert not list(cached.parent.glob(".*"))  # no temporary file left behind
 
     calls: list[Path] = []
-    real_read = convert.read_ct2_model
+    real_read = ct2_file.read_ct2_model
 
     def counting_read(path: Path) -> convert.Ct2Model:
         calls.append(path)
@@ -234,7 +234,7 @@ def test_conversion_is_cached_and_redone_when_source_changes(
 def test_folder_without_whisper_spec_is_refused(tmp_path: Path) -> None:
     _save_ct2_spec(tmp_path, np.ones((2, 2), dtype=np.float32), None)
     with pytest.raises(ModelNotFoundError, match="not WhisperSpec"):
-        convert.ct2_to_openai(convert.read_ct2_model(tmp_path / "model.bin"), {})
+        convert.ct2_to_openai(ct2_file.read_ct2_model(tmp_path / "model.bin"), {})
 
 
 # -- the engine ----------------------------------------------------------------------------
