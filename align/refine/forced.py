@@ -94,10 +94,15 @@ class ForcedAlignOptions:
 
 @dataclass(frozen=True, slots=True)
 class AlignToken:
-    """One word to align: its written form, and whether the aligner may leave it out."""
+    """One word to align: its written form, and whether the aligner may leave it out.
+
+    Consecutive optional tokens with the same ``group`` are left out together or not at all
+    (a phrase is either spoken or not; ``align.refine.verify``).
+    """
 
     text: str
     optional: bool = False
+    group: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +164,15 @@ class PocketsphinxAligner:
         words = [self._word_for(t.text)[0] for t in tokens]
         positions = [k for k, w in enumerate(words) if w is not None]
         names = [w for w in words if w is not None]
-        optional = [tokens[k].optional for k in positions]
+        skips = _skips([tokens[k] for k in positions])
         if not names or samples.shape[0] < _MIN_FRAMES * FRAME_S * SAMPLE_RATE:
             return None
-        decoded = self._decode_scored(samples, self._line_grammar(names, optional), _GRAMMAR)
+        decoded = self._decode_scored(samples, self._line_grammar(names, skips), _GRAMMAR)
         if decoded is None:
             return None
         segs, log_score = decoded
         found = [(_base(w), a, b) for w, a, b in segs if not _is_filler(w)]
-        placed = _place(names, optional, [w for w, _, _ in found])
+        placed = _place(names, skips, [w for w, _, _ in found])
         if placed is None:
             return None
         spans: list[TokenSpan | None] = [None] * len(tokens)
@@ -235,13 +240,15 @@ class PocketsphinxAligner:
             # the path's log-likelihood on pocketsphinx's own (scaled) scale.
             return segs, math.log(hyp.score) if hyp.score > 0.0 else -math.inf
 
-    def _line_grammar(self, names: Sequence[str], optional: Sequence[bool]) -> list[Any]:
+    def _line_grammar(self, names: Sequence[str], skips: Sequence[int | None]) -> list[Any]:
+        """States 0..n in a line, word k from state k to k + 1; ``skips[k]``: the state a
+        null transition from state k jumps to (leaving out an optional word or group)."""
         p = self._opts.optional_prob
         trans: list[Any] = []
-        for state, (name, opt) in enumerate(zip(names, optional)):
+        for state, (name, skip) in enumerate(zip(names, skips)):
             trans += self._loops(state)
-            if opt:
-                trans += [(state, state + 1, p, name), (state, state + 1, 1.0 - p)]
+            if skip is not None:
+                trans += [(state, state + 1, p, name), (state, skip, 1.0 - p)]
             else:
                 trans.append((state, state + 1, 1.0, name))
         return trans + self._loops(len(names))
@@ -293,9 +300,10 @@ def load_aligner(opts: ForcedAlignOptions = ForcedAlignOptions()) -> Pocketsphin
     return PocketsphinxAligner(_decoder(opts.beam, opts.phone_bonus), opts)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def _decoder(beam: float, phone_bonus: float) -> Any:
-    # One decoder per process: it holds the model and the 135k-word dictionary.
+    # One decoder per search (refinement's, and the wider one of ``align.refine.verify``)
+    # per process: it holds the model and the 135k-word dictionary.
     try:
         from pocketsphinx import Decoder
     except ImportError as e:
@@ -328,25 +336,44 @@ def _is_filler(word: str) -> bool:
     return word == _NULL_WORD or word.startswith(("<", "[", "+", _HESITATION_PREFIX))
 
 
+def _skips(tokens: Sequence[AlignToken]) -> list[int | None]:
+    """For each token, where leaving it out jumps to: the next position for an optional
+    token, past its group for the first of a group, ``None`` when it cannot be left out
+    (a required token, or one inside a group)."""
+    out: list[int | None] = []
+    for k, t in enumerate(tokens):
+        if not t.optional:
+            out.append(None)
+        elif t.group is None:
+            out.append(k + 1)
+        elif k > 0 and tokens[k - 1].optional and tokens[k - 1].group == t.group:
+            out.append(None)  # inside a group: skipped with its first token only
+        else:
+            end = k + 1
+            while end < len(tokens) and tokens[end].optional and tokens[end].group == t.group:
+                end += 1
+            out.append(end)
+    return out
+
+
 def _place(
-    names: Sequence[str], optional: Sequence[bool], found: Sequence[str]
+    names: Sequence[str], skips: Sequence[int | None], found: Sequence[str]
 ) -> list[int] | None:
     """Map the decoder's words back to grammar positions.
 
-    ``found`` is a subsequence of ``names`` holding every non-optional name; where a word
-    repeats ("words words words") several mappings exist, and any gives the same times.
-    Returns the position of each found word, or ``None`` if ``found`` does not fit.
+    ``found`` is ``names`` with some left out, as ``skips`` allows (see ``_skips``); where
+    a word repeats ("words words words") several mappings exist, and any gives the same
+    times. Returns the position of each found word, or ``None`` if ``found`` does not fit.
     """
     n, m = len(names), len(found)
-    # fits[i][k]: found[i:] can go on names[k:], keeping every required name.
+    # fits[i][k]: found[i:] can go on names[k:], leaving out only what skips allows.
     fits = [[False] * (n + 1) for _ in range(m + 1)]
     fits[m][n] = True
-    for k in range(n - 1, -1, -1):
-        fits[m][k] = optional[k] and fits[m][k + 1]
-    for i in range(m - 1, -1, -1):
+    for i in range(m, -1, -1):
         for k in range(n - 1, -1, -1):
-            take = names[k] == found[i] and fits[i + 1][k + 1]
-            fits[i][k] = take or (optional[k] and fits[i][k + 1])
+            take = i < m and names[k] == found[i] and fits[i + 1][k + 1]
+            skip = skips[k]
+            fits[i][k] = take or (skip is not None and fits[i][skip])
     if not fits[0][0]:
         return None
     out: list[int] = []
@@ -355,7 +382,11 @@ def _place(
         if names[k] == found[i] and fits[i + 1][k + 1]:
             out.append(k)
             i += 1
-        k += 1
+            k += 1
+        else:
+            skip = skips[k]
+            assert skip is not None  # fits[i][k] holds and taking does not: skipping does
+            k = skip
     return out
 
 

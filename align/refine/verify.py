@@ -38,14 +38,25 @@ from align.refine.forced import (
     ScoredAlignment,
     load_aligner,
 )
+from align.refine.snap import FRAME_S, SnapOptions, speech_mask
 from audio import SAMPLE_RATE, AudioSource, open_reader
 
 log = logging.getLogger(__name__)
 
-# A word the aligner found though the engine did not hear it (as ``align.refine.rebuild``).
+# A word the aligner found though the engine did not hear it, and one it only placed (as
+# ``align.refine.rebuild``).
 _FOUND_CONFIDENCE = 0.3
+_PLACED_CONFIDENCE = 0.15
+# The noise floor is the quietest tenth of the 10 ms frames this far around a room.
+_FLOOR_CONTEXT_S = 10.0
+_FLOOR_PERCENTILE = 10.0
 # How sure a not_in_audio is once the audio rejected it too.
 _REJECTED_CONFIDENCE = 0.9
+# Typical speaking time per character of text (as ``align.timing.TimingOptions``).
+_SECONDS_PER_CHAR = 0.065
+# Speech by energy for the room test: 6 dB over the floor still finds speech at the 10 dB
+# signal-to-noise ratio of a -30 dBFS noise floor, where the 12 dB of snapping does not.
+_SPEECH_SNAP = SnapOptions(speech_above_floor_db=6.0)
 _TIME_DECIMALS = 3
 
 Key = tuple[int, int]
@@ -59,26 +70,40 @@ class VerifyOptions:
     ``context_words``: timed words on each side aligned with the candidate (their times may
     move: a neighbour stretched over the candidate's audio gives it back). ``pad_s``: audio
     read beyond the outermost context words (never past the next word's time).
-    ``reject_loss``: the candidate is not in the audio when including it lowers the best
-    path's log score by more than this (pocketsphinx's scale; see the module docstring).
-    ``max_room_s``: a longer room is not checked (its flag stays as the text gave it).
+    ``reject_loss``: a candidate of at most ``max_squeeze_words`` words that the aligner
+    left out is still kept when forcing it in lowers the best path's log score by no more
+    than this (pocketsphinx's scale). ``min_speech_share``: a left-out candidate is kept
+    when the audio between its timed neighbours holds this share of its typical length in
+    speech. ``min_snr_db``: below this signal-to-noise ratio (the room's timed words over
+    the noise floor around it) a short candidate the aligner left out is placed, not
+    reported: at the stress suite's -30 dBFS floor (5-9 dB) the aligner left out words
+    Whisper missed that were spoken. ``max_room_s``: a longer room is not checked (its
+    flag stays as the text gave it).
     ``min_stolen_s``: unheard speech a verified candidate now explains drops its
-    ``not_in_transcript`` report when they overlap by at least this much.
+    ``not_in_transcript`` report when they overlap by at least this much. ``forced``: the
+    aligner's search, with a wider beam than refinement's: a whole turn forced into a room
+    in loud noise (the stress suite's -30 dBFS floor) found no path at 1e-100.
     """
 
     context_words: int = 2
     pad_s: float = 0.3
     reject_loss: float = 0.1
+    max_squeeze_words: int = 2
+    min_speech_share: float = 0.6
+    min_snr_db: float = 15.0
     max_room_s: float = 60.0
     min_stolen_s: float = 0.2
-    forced: ForcedAlignOptions = field(default_factory=ForcedAlignOptions)
+    forced: ForcedAlignOptions = field(default_factory=lambda: ForcedAlignOptions(beam=1e-200))
 
     def __post_init__(self) -> None:
         if self.context_words < 1:
             raise ValueError(f"context_words must be >= 1, got {self.context_words}")
-        for name in ("pad_s", "reject_loss", "max_room_s", "min_stolen_s"):
+        for name in ("pad_s", "reject_loss", "min_speech_share", "max_room_s", "min_stolen_s",
+                     "min_snr_db"):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_squeeze_words < 0:
+            raise ValueError(f"max_squeeze_words must be >= 0, got {self.max_squeeze_words}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +157,12 @@ def verify_result(
         cursor = open_reader(audio_path)
         for room in rooms:
             a, b = round(room.start_s * SAMPLE_RATE), round(room.end_s * SAMPLE_RATE)
-            samples = cursor.read_samples(a, b).copy()
-            cursor.release_samples(a)
-            yes, no = _decide(state, room, samples, aligner, opts)
+            around = round(_FLOOR_CONTEXT_S * SAMPLE_RATE)
+            wide = cursor.read_samples(max(0, a - around), b + around)
+            samples = wide[a - max(0, a - around) :][: b - a].copy()
+            cursor.release_samples(max(0, a - around))
+            snr_db = _context_snr_db(state, room, samples, wide)
+            yes, no = _decide(state, room, samples, aligner, opts, snr_db)
             accepted += yes
             rejected += no
     except audio.AudioError as e:
@@ -177,6 +205,7 @@ class _State:
                     self.times[(t.index, k)] = (w.start, w.end)
         self.found: set[Key] = set()
         self.moved: set[Key] = set()
+        self.unverified: set[Key] = set()  # placed, though the audio could not confirm them
 
     def word(self, key: Key) -> Word:
         return self.result.turns[key[0]].words[key[1]]
@@ -197,6 +226,7 @@ class _State:
         gone = {c.mismatch for c in accepted}
         sure = {c.mismatch for c in rejected}
         explained = [self._span(c) for c in accepted]
+        turns = _unwiden(turns, explained)
         mismatches: list[Mismatch] = []
         for i, m in enumerate(result.mismatches):
             if i in gone:
@@ -212,6 +242,9 @@ class _State:
 
     def _word(self, key: Key, rejected: bool) -> Word:
         w = self.word(key)
+        if key in self.found and key in self.unverified:
+            start, end = self.times[key]
+            return Word(w.text, start, end, "interpolated", _PLACED_CONFIDENCE, w.heard)
         if key in self.found:
             start, end = self.times[key]
             return Word(w.text, start, end, "interpolated", _FOUND_CONFIDENCE, w.heard, "acoustic")
@@ -299,39 +332,138 @@ def _decide(
     samples: NDArray[np.float32],
     aligner: PocketsphinxAligner,
     opts: VerifyOptions,
+    snr_db: float,
 ) -> tuple[list[Candidate], list[Candidate]]:
-    """Accept and reject the room's candidates; set the times of what the audio holds."""
-    in_play = list(room.candidates)
-    out: list[Candidate] = []
-    flagged = {key for c in room.candidates for key in c.keys}
+    """Accept and reject the room's candidates; set the times of what the audio holds.
 
-    def tokens(keep: Sequence[Candidate]) -> tuple[list[Key], list[AlignToken]]:
-        kept = {key for c in keep for key in c.keys}
-        keys = [k for k in room.keys if k not in flagged or k in kept]
-        return keys, [AlignToken(state.word(k).text, _optional(state, k, flagged)) for k in keys]
+    1. One alignment of the room with every candidate an optional group: the aligner keeps
+       the ones the audio holds (both choices are scored in the same search).
+    2. A short candidate it left out is kept when squeezing it in costs less than
+       ``opts.reject_loss`` (a reduced "a" or "who" has next to no sound of its own).
+    3. A candidate it left out is kept when the audio between its neighbours holds speech
+       for it (``opts.min_speech_share`` of its typical length): speech nothing else
+       explains, where Whisper heard other words or nothing (a turn in loud noise).
+    4. Where the room's speech stands less than ``opts.min_snr_db`` above the noise floor,
+       the aligner's "left out" is no evidence for a short candidate: it is placed between
+       its neighbours (evidence ``interpolated``), not reported.
+    """
+    cands = room.candidates
+    flagged = {key for c in cands for key in c.keys}
+    group = {key: g for g, c in enumerate(cands) for key in c.keys}
 
-    while in_play:
-        keys, toks = tokens(in_play)
-        full = aligner.align_scored(samples, toks)
-        losses: list[float] = []
-        for c in in_play:
-            rest_tokens = tokens([d for d in in_play if d is not c])[1]
-            without: ScoredAlignment | float | None = (
-                aligner.align_scored(samples, rest_tokens)
-                if rest_tokens
-                else aligner.silence_scored(samples)  # the room holds nothing else
-            )
-            losses.append(_loss(full, without))
-        worst = min(range(len(in_play)), key=lambda j: losses[j])
-        if math.isnan(losses[worst]):
-            return [], []  # neither path fits: the room is broken, leave it as it was
-        if losses[worst] > opts.reject_loss:
-            out.append(in_play.pop(worst))
+    def tokens(required: set[int], optional: set[int]) -> tuple[list[Key], list[AlignToken]]:
+        keys = [k for k in room.keys if k not in flagged or group[k] in required | optional]
+        toks = [
+            AlignToken(state.word(k).text, True, group[k])
+            if k in flagged and group[k] in optional
+            else AlignToken(state.word(k).text, _optional(state, k, flagged))
+            for k in keys
+        ]
+        return keys, toks
+
+    keys, toks = tokens(set(), set(range(len(cands))))
+    joint = aligner.align_scored(samples, toks)
+    if joint is None:
+        return [], []  # no path even with every candidate optional: leave the room as it was
+    kept = {group[k] for k, sp in zip(keys, joint.spans) if k in flagged and sp is not None}
+    accepted = set(kept)
+    for g in range(len(cands)):
+        if g in kept:
             continue
-        assert full is not None  # a finite loss needs both paths
-        _take_times(state, room, keys, full, flagged)
-        return in_play, out
-    return [], out
+        if len(cands[g].keys) <= opts.max_squeeze_words:
+            with_g = aligner.align_scored(samples, tokens(accepted | {g}, set())[1])
+            rest = tokens(accepted, set())[1]
+            without: ScoredAlignment | float | None = (
+                aligner.align_scored(samples, rest) if rest else aligner.silence_scored(samples)
+            )
+            if _loss(with_g, without) <= opts.reject_loss:
+                accepted.add(g)
+                continue
+        if _speech_room_s(state, room, cands[g], samples) >= opts.min_speech_share * _typical_s(
+            state, cands[g]
+        ):
+            accepted.add(g)
+        elif snr_db < opts.min_snr_db and len(cands[g].keys) <= opts.max_squeeze_words:
+            accepted.add(g)
+            state.unverified.update(cands[g].keys)
+    final = joint
+    if accepted != kept:
+        keys, toks = tokens(accepted, set())
+        forced = aligner.align_scored(samples, toks)
+        if forced is None:  # the extra ones do not fit after all
+            accepted = set(kept)
+            keys, toks = tokens(set(), set(range(len(cands))))
+        else:
+            final = forced
+    _take_times(state, room, keys, final, {k for k in flagged if group[k] in accepted})
+    return [c for g, c in enumerate(cands) if g in accepted], [
+        c for g, c in enumerate(cands) if g not in accepted
+    ]
+
+
+def _context_snr_db(
+    state: _State, room: _Room, samples: NDArray[np.float32], wide: NDArray[np.float32]
+) -> float:
+    """How far the room's timed words stand above the noise floor around it, in dB."""
+    flagged = {k for c in room.candidates for k in c.keys}
+    spans = [state.times[k] for k in room.keys if k not in flagged and k in state.times]
+    parts = [
+        samples[round((a - room.start_s) * SAMPLE_RATE) : round((b - room.start_s) * SAMPLE_RATE)]
+        for a, b in spans
+    ]
+    speech = np.concatenate(parts) if parts else samples
+    frame = round(FRAME_S * SAMPLE_RATE)
+    n = len(wide) // frame
+    if n == 0 or len(speech) == 0:
+        return math.inf
+    # shape: (n_frames, frame)
+    frames = wide[: n * frame].astype(np.float64).reshape(n, frame)
+    floor = float(
+        np.percentile(10 * np.log10(np.mean(frames**2, axis=1) + 1e-12), _FLOOR_PERCENTILE)
+    )
+    level = 10 * math.log10(float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12)
+    return level - floor
+
+
+def _typical_s(state: _State, c: Candidate) -> float:
+    """How long the candidate's words typically take to say."""
+    return sum(len(state.word(k).text) + 1 for k in c.keys) * _SECONDS_PER_CHAR
+
+
+def _speech_room_s(state: _State, room: _Room, c: Candidate, samples: NDArray[np.float32]) -> float:
+    """Seconds of speech between the timed words around the candidate: by energy, or heard
+    by the engine and claimed by no transcript word."""
+    i = state.pos[c.keys[0]]
+    j = state.pos[c.keys[-1]]
+    flagged = set(c.keys)
+    lo = next(
+        (
+            state.times[state.order[q]][1]
+            for q in range(i - 1, -1, -1)
+            if state.order[q] in state.times and state.order[q] not in flagged
+        ),
+        room.start_s,
+    )
+    hi = next(
+        (
+            state.times[state.order[q]][0]
+            for q in range(j + 1, len(state.order))
+            if state.order[q] in state.times and state.order[q] not in flagged
+        ),
+        room.end_s,
+    )
+    if hi <= lo:
+        return 0.0
+    mask = speech_mask(samples, room.start_s, _SPEECH_SNAP)
+    a, b = mask.frame(max(lo, room.start_s)), mask.frame(min(hi, room.end_s))
+    by_energy = float(mask.speech[a:b].sum()) * FRAME_S
+    # Words Whisper heard there that no transcript word claims are speech too, however loud.
+    heard = sum(
+        max(0.0, min(m.end, hi) - max(m.start, lo))
+        for m in state.result.mismatches
+        if m.kind == "not_in_transcript" and m.start is not None and m.end is not None
+    )
+    return max(by_energy, heard)
 
 
 def _loss(full: ScoredAlignment | None, without: ScoredAlignment | float | None) -> float:
@@ -396,6 +528,24 @@ def _retime(turn: Turn, words: list[Word], done: Sequence[Turn]) -> Turn:
         status="aligned",
         confidence=round(confidence, 3) if turn.status != "aligned" else turn.confidence,
     )
+
+
+def _unwiden(turns: list[Turn], found: Sequence[tuple[float, float]]) -> list[Turn]:
+    """Turns that refinement widened back over a "hesitation" before their first word lose
+    the widening where that sound is now a transcript word of its own (the "Uh." turn)."""
+    out: list[Turn] = []
+    for turn in turns:
+        first = next((w.start for w in turn.words if w.start is not None), None)
+        start = turn.start
+        if (
+            start is not None
+            and first is not None
+            and start < first
+            and any(start <= b and a < first for a, b in found)
+        ):
+            turn = replace(turn, start=first)
+        out.append(turn)
+    return out
 
 
 def _explained(m: Mismatch, spans: Sequence[tuple[float, float]], min_overlap_s: float) -> bool:

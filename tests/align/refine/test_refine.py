@@ -384,15 +384,24 @@ def test_decoded_words_map_back_to_grammar_positions() -> None:
     from align.refine.forced import _place
 
     names = ["uh", "words", "words", "and"]
-    assert _place(names, [True, False, True, False], ["words", "and"]) == [1, 3]
-    assert _place(names, [True, False, True, False], ["uh", "words", "words", "and"]) == [
-        0,
-        1,
-        2,
-        3,
-    ]
-    assert _place(names, [True, False, True, False], ["words", "words", "and"]) == [1, 2, 3]
-    assert _place(names, [False, False, False, False], ["words", "and"]) is None
+    optional = [1, None, 3, None]  # where leaving each word out jumps to
+    assert _place(names, optional, ["words", "and"]) == [1, 3]
+    assert _place(names, optional, ["uh", "words", "words", "and"]) == [0, 1, 2, 3]
+    assert _place(names, optional, ["words", "words", "and"]) == [1, 2, 3]
+    assert _place(names, [None] * 4, ["words", "and"]) is None
+
+
+def test_an_optional_group_is_left_out_whole_or_not_at_all() -> None:
+    from align.refine.forced import AlignToken, _place, _skips
+
+    tokens = [AlignToken("the"), AlignToken("the", True, 1), AlignToken("sick", True, 1),
+              AlignToken("sick"), AlignToken("corpus")]  # fmt: skip
+    skips = _skips(tokens)
+    assert skips == [None, 3, None, None, None]
+    names = [t.text for t in tokens]
+    assert _place(names, skips, ["the", "sick", "corpus"]) == [0, 3, 4]
+    assert _place(names, skips, ["the", "the", "sick", "sick", "corpus"]) == [0, 1, 2, 3, 4]
+    assert _place(names, skips, ["the", "the", "sick", "corpus"]) is None  # half a group
 
 
 @pytest.mark.slow
