@@ -10,7 +10,9 @@ Tools (each run in a fresh subprocess, so wall time and peak RSS are its own):
   venv (``.bench/stable-venv``: torch and torchaudio stay out of turnalign's
   dependencies). ``text`` is every turn's tokens joined by single spaces; stable-ts's
   words are mapped back onto turns by position (see ``map_words_to_turns``).
-- ``faster-whisper`` (the floor): plain transcription with word timestamps, same
+- ``encoder`` (the floor under every Whisper aligner): the encoder alone over each 30 s,
+  two windows at a time (``scripts/_encoder_floor_runner.py``).
+- ``faster-whisper`` (the transcription floor): plain transcription with word timestamps, same
   decoding options as turnalign's engine (``scripts/_floor_runner.py``). It has no
   turns; its accuracy is the word boundary error of the words it heard that match truth
   words by text over the whole file.
@@ -462,6 +464,23 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                     },
                     m,
                 )
+            if "encoder" in args.tools:
+                dest = work / f"encoder-{model}-{rep}.json"
+                runner = str(SCRIPTS / "_encoder_floor_runner.py")
+                cmd = [sys.executable, runner, "--audio", str(audio_path),
+                       "--model-dir", str(model_dir), "--out", str(dest)]  # fmt: skip
+                m = measure(cmd, work / f"encoder-{model}-{rep}.log")
+                m["output"] = str(dest)
+                record(
+                    ("encoder", model, "-"),
+                    {
+                        "tool": "encoder",
+                        "label": "encoder only (floor)",
+                        "model": model,
+                        "transcript": "-",
+                    },
+                    m,
+                )
             for variant in args.transcripts:
                 tpath = data / f"conv_dev.{variant}.txt"
                 if "turnalign" in args.tools:
@@ -583,7 +602,9 @@ def finish_row(
             notes.append(f"stable-ts: {raw['error']}")
         for w in raw.get("warnings", []):
             notes.append(f"warning: {w}")
-        if row["tool"] == "faster-whisper":
+        if row["tool"] == "encoder":
+            row["windows"] = raw.get("windows")
+        elif row["tool"] == "faster-whisper":
             res = floor_result(row["model"], audio_path, duration_s, raw["words"])
             row["accuracy"], row["eval"] = score(res, truth, words_only=True)
             row["heard_words"] = len(raw["words"])
@@ -661,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="tiny.en,base", help="comma list (default: tiny.en,base)")
     ap.add_argument("--transcripts", default="clean,noisy")
-    ap.add_argument("--tools", default="turnalign,stable-ts,faster-whisper")
+    ap.add_argument("--tools", default="turnalign,stable-ts,faster-whisper,encoder")
     ap.add_argument(
         "--refine-modes",
         default="all",
