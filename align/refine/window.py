@@ -31,6 +31,10 @@ _TOUCH_S = 0.02
 _MAX_HESITATION_S = 1.0
 # A hesitation is voiced: most of its frames are well above the noise floor.
 _MIN_HESITATION_SPEECH = 0.5
+# An unheard word found this far from every other word of its turn is some other speech
+# (longer than any pause inside one speaker's turn in our data); the items looked at.
+_MAX_RECOVERED_GAP_S = 8.0
+_NEAR_ITEMS = 40
 
 
 def align_window(
@@ -58,16 +62,34 @@ def align_window(
         keep = max(1, len(chunk) - opts.overlap_words)
         while keep > 1 and _last_end(spans[:keep]) > guard_s:
             keep -= 1
-    for it, span in zip(chunk[:keep], spans[:keep]):
+    for k, (it, span) in enumerate(zip(chunk[:keep], spans[:keep])):
         if span is None:
             continue
         start_s, end_s = win.start_s + span.start_s, win.start_s + span.end_s
         if it.optional and end_s - start_s < opts.min_recovered_s:
             continue
+        if it.optional and _far_from_turn(items, win.start + k, start_s, end_s):
+            continue
         it.start_s, it.end_s, it.aligned = start_s, end_s, True
     if opts.place_unheard_words > 0:
         place_skipped(items, win.start, win.start + keep, samples, win.start_s, aligner, opts)
     return keep
+
+
+def _far_from_turn(items: Sequence[Item], k: int, start_s: float, end_s: float) -> bool:
+    """Whether an unheard word found at ``[start_s, end_s]`` lies ``_MAX_RECOVERED_GAP_S``
+    or more from every timed word of its turn: then it is another turn's speech (a lost turn
+    heard as "for the word" 13 s after the rest of "...to do for them.")."""
+    turn = items[k].turn
+    near = [
+        it
+        for it in items[max(0, k - _NEAR_ITEMS) : k + _NEAR_ITEMS]
+        if it.turn == turn and not it.optional and it.start_s is not None and it.end_s is not None
+    ]
+    if not near:
+        return False
+    gaps = [max(0.0, it.start_s - end_s, start_s - it.end_s) for it in near]  # type: ignore[operator]
+    return min(gaps) >= _MAX_RECOVERED_GAP_S
 
 
 def _last_end(spans: Sequence[TokenSpan | None]) -> float:

@@ -24,7 +24,7 @@ from align.engines.base import HeardWord
 from align.model import Mismatch, Turn, Word
 from align.text.match import Pair
 from align.text.normalize import is_filler
-from align.timing.edges import rebind_detached_edges, repair_turn_edges
+from align.timing.edges import drop_far_edges, rebind_detached_edges, repair_turn_edges
 from align.timing.gaps import fill_runs
 from align.timing.types import TimingOptions, TokenSlot
 
@@ -72,6 +72,7 @@ def assign_times(
     _drop_chance_turns(slots, by_turn, opts)
     for s in slots:
         _time_from_pairs(s, heard)
+    drop_far_edges(slots, by_turn)
     rebind_detached_edges(slots, by_turn, heard, opts)
     repair_turn_edges(slots, by_turn, opts)
     _enforce_monotonic(slots)

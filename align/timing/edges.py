@@ -13,6 +13,46 @@ from align.engines.base import HeardWord
 from align.text.normalize import is_filler, normalize_token
 from align.timing.types import TimingOptions, TokenSlot
 
+# A turn's edge words matched this far from the rest of it were matched to another turn's
+# speech (a lost turn Whisper heard as "for the word" in loud noise, 13 s after the rest of
+# "...to do for them."): longer than any pause inside one speaker's turn in our data.
+_FAR_EDGE_S = 8.0
+# Only a short run at the edge is dropped, and only from a turn whose rest is longer.
+_FAR_EDGE_MAX_WORDS = 3
+
+
+def drop_far_edges(slots: list[TokenSlot], by_turn: list[list[int]]) -> None:
+    """Unpair a short run of edge words timed far from the rest of their turn: those heard
+    words are someone else's, and the turn must not stretch over what lies between."""
+    for ks in by_turn:
+        timed = [q for q in ks if slots[q].start is not None]
+        if len(timed) < 2 * _FAR_EDGE_MAX_WORDS:
+            continue
+        for run in (_far_run(slots, timed), _far_run(slots, timed[::-1])):
+            for q in run:
+                e = slots[q]
+                e.heard, e.kinds, e.sims = [], [], []
+                e.status, e.start, e.end, e.confidence, e.heard_text = (
+                    "not_found",
+                    None,
+                    None,
+                    0.0,
+                    None,
+                )
+
+
+def _far_run(slots: list[TokenSlot], timed: list[int]) -> list[int]:
+    """The first ``_FAR_EDGE_MAX_WORDS`` or fewer of ``timed`` when a gap of
+    ``_FAR_EDGE_S`` separates them from the rest (``timed`` runs away from the edge)."""
+    for n in range(1, _FAR_EDGE_MAX_WORDS + 1):
+        a, b = slots[timed[n - 1]], slots[timed[n]]
+        assert a.start is not None and a.end is not None
+        assert b.start is not None and b.end is not None
+        gap = b.start - a.end if b.start >= a.end else a.start - b.end
+        if gap >= _FAR_EDGE_S:
+            return timed[:n]
+    return []
+
 
 def rebind_detached_edges(
     slots: list[TokenSlot],
