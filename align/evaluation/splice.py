@@ -84,6 +84,16 @@ class Conversation:
     def duration_s(self) -> float:
         return len(self.samples) / SAMPLE_RATE
 
+    def head(self, n_turns: int) -> Conversation:
+        """The first ``n_turns`` turns: the audio up to the next turn's first word (or the
+        end), a short recording for tests."""
+        out = self.copy()
+        out.turns = out.turns[:n_turns]
+        nxt = next((t for t in self.turns[n_turns:] if t.words), None)
+        end_s = nxt.words[0]["start"] if nxt is not None else self.duration_s
+        out.samples = out.samples[: _sample(end_s)].copy()
+        return out
+
     # -- audio edits, with the truth moved along ------------------------------------------
     def insert(self, at_s: float, clip: NDArray[np.float32]) -> None:
         """Insert ``clip`` at ``at_s``; every time at or after it moves later."""
