@@ -68,7 +68,9 @@ class VerifyOptions:
     """How the acoustic verdict is asked.
 
     ``context_words``: timed words on each side aligned with the candidate (their times may
-    move: a neighbour stretched over the candidate's audio gives it back). ``pad_s``: audio
+    move); ``turn_context_words`` for a whole turn, whose neighbour may have been stretched
+    over its audio by more than a word ("...the original one." over the example's "Uh.":
+    one word of context left "one." there). ``pad_s``: audio
     read beyond the outermost context words (never past the next word's time).
     ``reject_loss``: a candidate of at most ``max_squeeze_words`` words that the aligner
     left out is still kept when forcing it in lowers the best path's log score by no more
@@ -81,27 +83,32 @@ class VerifyOptions:
     flag stays as the text gave it).
     ``min_stolen_s``: unheard speech a verified candidate now explains drops its
     ``not_in_transcript`` report when they overlap by at least this much. ``forced``: the
-    aligner's search, with a wider beam than refinement's: a whole turn forced into a room
-    in loud noise (the stress suite's -30 dBFS floor) found no path at 1e-100.
+    aligner's search (refinement's, so its decoder is loaded already); ``retry_beam``: a
+    search that finds no path is tried once more with this wider beam (a whole turn forced
+    into a room in loud noise, the stress suite's -30 dBFS floor, found none at 1e-100).
     """
 
-    context_words: int = 2
-    pad_s: float = 0.3
+    context_words: int = 1
+    turn_context_words: int = 2
+    pad_s: float = 0.2
     reject_loss: float = 0.1
     max_squeeze_words: int = 2
     min_speech_share: float = 0.6
     min_snr_db: float = 15.0
     max_room_s: float = 60.0
     min_stolen_s: float = 0.2
-    forced: ForcedAlignOptions = field(default_factory=lambda: ForcedAlignOptions(beam=1e-200))
+    forced: ForcedAlignOptions = field(default_factory=ForcedAlignOptions)
+    retry_beam: float = 1e-200
 
     def __post_init__(self) -> None:
-        if self.context_words < 1:
-            raise ValueError(f"context_words must be >= 1, got {self.context_words}")
+        if min(self.context_words, self.turn_context_words) < 1:
+            raise ValueError("context_words and turn_context_words must be >= 1")
         for name in ("pad_s", "reject_loss", "min_speech_share", "max_room_s", "min_stolen_s",
                      "min_snr_db"):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 < self.retry_beam < 1.0:
+            raise ValueError(f"retry_beam must be in (0, 1), got {self.retry_beam}")
         if self.max_squeeze_words < 0:
             raise ValueError(f"max_squeeze_words must be >= 0, got {self.max_squeeze_words}")
 
@@ -149,6 +156,7 @@ def verify_result(
         except EngineUnavailableError as e:
             log.warning("%s; not_in_audio reports are not checked against the audio", e)
             return result
+    search = _Aligner(aligner, opts)
     state = _State(result)
     rooms = _rooms(state, candidates, opts)
     accepted: list[Candidate] = []
@@ -162,7 +170,7 @@ def verify_result(
             samples = wide[a - max(0, a - around) :][: b - a].copy()
             cursor.release_samples(max(0, a - around))
             snr_db = _context_snr_db(state, room, samples, wide)
-            yes, no = _decide(state, room, samples, aligner, opts, snr_db)
+            yes, no = _decide(state, room, samples, search, opts, snr_db)
             accepted += yes
             rejected += no
     except audio.AudioError as e:
@@ -287,8 +295,11 @@ def _rooms(state: _State, candidates: Sequence[Candidate], opts: VerifyOptions) 
     for room in rooms:
         lo = state.pos[room.candidates[0].keys[0]]
         hi = state.pos[room.candidates[-1].keys[-1]]
-        left = [i for i in range(lo - 1, -1, -1) if anchor(i)][: opts.context_words]
-        right = [i for i in range(hi + 1, n) if anchor(i)][: opts.context_words]
+        turns = state.result.turns
+        whole = any(len(c.keys) == len(turns[c.keys[0][0]].words) for c in room.candidates)
+        context = opts.turn_context_words if whole else opts.context_words
+        left = [i for i in range(lo - 1, -1, -1) if anchor(i)][:context]
+        right = [i for i in range(hi + 1, n) if anchor(i)][:context]
         first = left[-1] if left else lo
         last = right[-1] if right else hi
         room.keys = [state.order[i] for i in range(first, last + 1)]
@@ -326,11 +337,33 @@ def _start_after(state: _State, i: int, duration_s: float) -> float:
     return duration_s
 
 
+class _Aligner:
+    """The aligner, and a wider search loaded only when a room needs it."""
+
+    def __init__(self, aligner: PocketsphinxAligner, opts: VerifyOptions) -> None:
+        self._aligner = aligner
+        self._opts = opts
+        self._wide: PocketsphinxAligner | None = None
+
+    def align(
+        self, samples: NDArray[np.float32], tokens: Sequence[AlignToken]
+    ) -> ScoredAlignment | None:
+        found = self._aligner.align_scored(samples, tokens)
+        if found is None:
+            if self._wide is None:
+                self._wide = load_aligner(replace(self._opts.forced, beam=self._opts.retry_beam))
+            found = self._wide.align_scored(samples, tokens)
+        return found
+
+    def silence(self, samples: NDArray[np.float32]) -> float | None:
+        return self._aligner.silence_scored(samples)
+
+
 def _decide(
     state: _State,
     room: _Room,
     samples: NDArray[np.float32],
-    aligner: PocketsphinxAligner,
+    aligner: _Aligner,
     opts: VerifyOptions,
     snr_db: float,
 ) -> tuple[list[Candidate], list[Candidate]]:
@@ -362,7 +395,7 @@ def _decide(
         return keys, toks
 
     keys, toks = tokens(set(), set(range(len(cands))))
-    joint = aligner.align_scored(samples, toks)
+    joint = aligner.align(samples, toks)
     if joint is None:
         return [], []  # no path even with every candidate optional: leave the room as it was
     kept = {group[k] for k, sp in zip(keys, joint.spans) if k in flagged and sp is not None}
@@ -371,10 +404,10 @@ def _decide(
         if g in kept:
             continue
         if len(cands[g].keys) <= opts.max_squeeze_words:
-            with_g = aligner.align_scored(samples, tokens(accepted | {g}, set())[1])
+            with_g = aligner.align(samples, tokens(accepted | {g}, set())[1])
             rest = tokens(accepted, set())[1]
             without: ScoredAlignment | float | None = (
-                aligner.align_scored(samples, rest) if rest else aligner.silence_scored(samples)
+                aligner.align(samples, rest) if rest else aligner.silence(samples)
             )
             if _loss(with_g, without) <= opts.reject_loss:
                 accepted.add(g)
@@ -389,7 +422,7 @@ def _decide(
     final = joint
     if accepted != kept:
         keys, toks = tokens(accepted, set())
-        forced = aligner.align_scored(samples, toks)
+        forced = aligner.align(samples, toks)
         if forced is None:  # the extra ones do not fit after all
             accepted = set(kept)
             keys, toks = tokens(set(), set(range(len(cands))))
