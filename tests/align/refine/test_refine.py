@@ -316,7 +316,7 @@ def test_fast_snaps_edges_drifted_into_pauses_onto_the_speech(tmp_path: Path) ->
 def test_audio_streams_through_a_bounded_buffer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import align.refine.runner as refine_module
+    import audio.source as source_module  # refinement reads paths through its SpanCursor
 
     duration = 600.0
     speech = [(t, t + 0.4) for t in np.arange(1.0, duration - 1.0, 1.0)]
@@ -332,7 +332,7 @@ def test_audio_streams_through_a_bounded_buffer(
     result = replace(_result(words[:10], duration), turns=turns,
                      audio=AudioInfo(str(path), duration))  # fmt: skip
     held: list[int] = []
-    cursor_class = refine_module.SpanCursor
+    cursor_class = source_module.SpanCursor
 
     class Spy(cursor_class):  # type: ignore[misc, valid-type]
         def read_samples(self, a: int, b: int) -> np.ndarray:
@@ -340,7 +340,7 @@ def test_audio_streams_through_a_bounded_buffer(
             held.append(self.held_samples)
             return out
 
-    monkeypatch.setattr(refine_module, "SpanCursor", Spy)
+    monkeypatch.setattr(source_module, "SpanCursor", Spy)
     refined = refine_result(result, path, "fast")
     assert_invariants(refined)
     window_samples = (3 * 20.0 + 30.0) * SAMPLE_RATE  # a longest window and one decode block
