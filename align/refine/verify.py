@@ -4,18 +4,22 @@ really missing from the recording?
 Whisper's text is no proof that a word was not spoken: it drops fillers, disfluent repeats
 ("I I think") and backchannels ("Yeah."), and mishears speech in noise. So before a word,
 phrase or turn is reported ``not_in_audio``, the forced aligner is asked. The candidate is
-aligned into the room it would occupy, together with a few timed words on either side (so a
-neighbour that was stretched over the candidate's audio gives it back), once with the
-candidate and once without. The two best paths cover the same audio with the same words but
-the candidate's, so the difference of their scores is the acoustic evidence for it: a word
-that is there costs next to nothing to include (spoken but reduced function words, measured:
-a loss of 0.01-0.03), one that is not forces the other words off their sounds (duplicated
-phrases: 0.25 or more, most often no path at all). A candidate is rejected only when the
-loss passes ``VerifyOptions.reject_loss``; the transcript is believed otherwise, and its
-words get the times the aligner found (evidence ``acoustic``).
+aligned into the room it would occupy, with a timed word or two on either side (so a
+neighbour stretched over the candidate's audio gives it back), as an optional group: one
+search scores "spoken" and "not spoken" against each other and keeps the better. (Scores of
+two separate pocketsphinx searches do not compare: each is normalised by its own best state,
+frame by frame; under a -30 dBFS noise floor even words Whisper heard scored better left
+out.) What the aligner leaves out is still believed, never reported, when
 
-Several candidates with no timed word between them share one room (a run of turns Whisper
-skipped); they are decided together, dropping the worst while any is rejected.
+- it is one or two words that cost next to nothing to force in (a reduced "a" or "who",
+  60 ms of sound; duplicated phrases cost far more, most often no path at all);
+- the audio between its timed neighbours holds speech for it that nothing else explains
+  (by energy, or words Whisper heard there that match no transcript word);
+- the room is too noisy for the aligner's "left out" to mean anything (a short candidate).
+
+What the audio holds gets the aligner's times (evidence ``acoustic``; ``interpolated`` for
+the noisy-room case). Candidates with no timed word between them share one room (a run of
+turns Whisper skipped) and are decided in the same search.
 """
 
 from __future__ import annotations
