@@ -210,6 +210,32 @@ class Conversation:
         return [i for i, t in enumerate(self.turns) if t.meta.get("inserted")]
 
 
+def shuffled_copies(conv: Conversation, copies: int, seed: int) -> Conversation:
+    """A long recording: ``copies`` passes over ``conv``'s spoken turns, each pass in a new
+    order. Each turn keeps the half of the pause on either side of it (the first and last
+    turns their whole outer silence), so pauses stay real pauses."""
+    spoken = [t for t in conv.turns if t.words]
+    bounds = [0.0]
+    for before, after in zip(spoken, spoken[1:]):
+        bounds.append((before.words[-1]["end"] + after.words[0]["start"]) / 2)
+    bounds.append(conv.duration_s)
+    rng = np.random.default_rng(seed)
+    parts: list[NDArray[np.float32]] = []
+    turns: list[_Turn] = []
+    offset = 0
+    for _ in range(copies):
+        for k in rng.permutation(len(spoken)):
+            a, b = _sample(bounds[k]), _sample(bounds[k + 1])
+            shift = (offset - a) / SAMPLE_RATE
+            t = copy.deepcopy(spoken[k])
+            for w in t.words:
+                w["start"], w["end"] = round(w["start"] + shift, 4), round(w["end"] + shift, 4)
+            turns.append(t)
+            parts.append(conv.samples[a:b])
+            offset += b - a
+    return Conversation(np.concatenate(parts), conv.front_matter, turns)
+
+
 def pick_repeats(
     conv: Conversation,
     prefer: Sequence[str],
@@ -256,4 +282,4 @@ def _sample(t_s: float) -> int:
     return max(0, round(t_s * SAMPLE_RATE))
 
 
-__all__ = ["Conversation", "level_dbfs", "pauses", "pick_repeats"]
+__all__ = ["Conversation", "level_dbfs", "pauses", "pick_repeats", "shuffled_copies"]
