@@ -54,6 +54,12 @@ def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
             f"- words heard (coverage): {q.coverage:.1%}; mean confidence {q.confidence:.2f}; "
             f"score {q.score:.2f}\n"
         )
+    evidence = [word.evidence for t in result.turns for word in t.words]
+    w(
+        f"- words timed by what Whisper heard: {evidence.count('whisper')}; found in the audio "
+        f"by the aligner: {evidence.count('acoustic')}; placed between neighbours: "
+        f"{evidence.count('interpolated')}; untimed: {evidence.count('none')}\n"
+    )
     kinds = ("not_in_audio", "not_in_transcript", "substitution")
     by_kind = {k: [m for m in result.mismatches if m.kind == k] for k in kinds}
     counts = {k: len(v) for k, v in by_kind.items()}
