@@ -28,7 +28,7 @@ _EXPORTS = {
     "parse_transcript": "align.transcript",
     "read_transcript": "align.transcript",
     "Transcript": "align.transcript",
-    "AlignOptions": "align.pipeline",
+    "AlignOptions": "align.options",
     "EngineOptions": "align.engines.base",
     "CorrectionOptions": "align.corrections",
     "WriterOptions": "align.writers",
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from align.engines.base import EngineOptions
     from align.errors import AlignmentFailedError, ToolkitError
     from align.model import Mismatch, Result, Turn, Word
-    from align.pipeline import AlignOptions
+    from align.options import AlignOptions
     from align.transcript import Transcript, parse_transcript, read_transcript
     from align.writers import WriterOptions
 

@@ -72,15 +72,18 @@ class _Clock:
 def _profile_cli(cli_args: list[str]) -> dict[str, Any]:
     clock = _Clock()
     t, c = time.perf_counter(), time.process_time()
-    from align import cli, pipeline
+    from align import api, cli, pipeline
     from align.engines import faster_whisper as fw_engine
+    from align.refine import verify
 
     import_s, import_cpu_s = time.perf_counter() - t, time.process_time() - c
     wrapped = {
         "load_model": clock.wrap(pipeline, "load_engine", "load_model"),
         "transcribe": clock.wrap(pipeline, "transcribe_file", "transcribe"),
         "match+timing": clock.wrap(pipeline, "match_and_time", "match+timing"),
-        "rerun_gaps": clock.wrap(pipeline, "_rerun_gaps", "rerun_gaps"),
+        "prepare": clock.wrap(api, "prepare", "prepare (parse + decode)"),
+        "rerun_gaps": clock.wrap(pipeline, "rerun_gaps", "rerun_gaps"),
+        "verify": clock.wrap(verify, "verify_result", "verify"),
     }
     # Engine calls, told apart by the stage that made them.
     engine_cls = fw_engine.FasterWhisperEngine
@@ -114,14 +117,16 @@ def _profile_cli(cli_args: list[str]) -> dict[str, Any]:
     def split(clocked: dict[str, float], first: float, whole: float) -> dict[str, float]:
         out = {
             "import": first,
+            "prepare (parse + decode)": clocked.get("prepare (parse + decode)", 0.0),
             "load_model": clocked.get("load_model", 0.0),
             "transcribe": clocked.get("transcribe", 0.0),
             "match+timing": clocked.get("match+timing", 0.0),
             "rerun_gaps": clocked.get("rerun_gaps", 0.0),
             "refine": clocked.get("refine", 0.0),
+            "verify": clocked.get("verify", 0.0),
             "write": clocked.get("write", 0.0),
         }
-        out["other (parse, summary, exit)"] = max(0.0, whole - (sum(out.values()) - first))
+        out["other (summary, exit)"] = max(0.0, whole - (sum(out.values()) - first))
         return out
 
     stages = split(clock.total, import_s, wall_cli)

@@ -46,7 +46,7 @@ from align.batch.types import (
 )
 from align.batch.worker import EngineLoader, Worker
 from align.errors import AlignmentFailedError, OutputError
-from align.pipeline import AlignOptions
+from align.options import AlignOptions
 from align.writers import WriterOptions
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from align.atomic import sync_dir as _sync_dir
 from align.batch.items import STATE_DIR_NAME, BatchItem
 from align.errors import OutputError, UsageError
 from align.model import SCHEMA
-from align.pipeline import AlignOptions
+from align.options import AlignOptions
 from align.writers.options import WriterOptions
 
 log = logging.getLogger(__name__)

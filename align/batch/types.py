@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from align.batch.items import ItemOverrides
 from align.errors import EXIT_BATCH_FAILURES, EXIT_OK, ToolkitError
-from align.pipeline import AlignOptions
+from align.options import AlignOptions
 from align.writers.options import WriterOptions
 
 Backend = Literal["local", "ray"]

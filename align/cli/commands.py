@@ -97,7 +97,7 @@ def align_options(args: argparse.Namespace) -> Any:
     """Typed ``AlignOptions`` from parsed arguments (shared by ``align`` and ``batch``)."""
     from align.corrections import CorrectionOptions
     from align.engines.base import EngineOptions
-    from align.pipeline import AlignOptions
+    from align.options import AlignOptions
 
     try:
         engine = EngineOptions(

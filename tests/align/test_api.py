@@ -14,7 +14,7 @@ import pytest
 import align
 from align.cli.parser import build_parser
 from align.errors import AlignmentFailedError, UsageError
-from align.pipeline import AlignOptions
+from align.options import AlignOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "michaelandsickmichael"

@@ -16,13 +16,13 @@ import audio
 from align.engines.base import EngineOptions, Heard, HeardWord
 from align.model import EngineInfo
 from align.pipeline import (
-    SAMPLE_RATE,
     iter_windows,
     load_engine,
     read_spans,
     transcribe_windows,
     window_length_s,
 )
+from audio import SAMPLE_RATE
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "michaelandsickmichael.flac"
 
