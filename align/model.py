@@ -18,6 +18,24 @@ SCHEMA = "turnalign/1"
 WordStatus = Literal["matched", "substituted", "interpolated", "not_found"]
 TurnStatus = Literal["aligned", "not_found"]
 MismatchKind = Literal["not_in_audio", "not_in_transcript", "substitution"]
+MismatchReason = Literal[
+    "",
+    "turn not heard",
+    "not heard",
+    "repeated phrase",
+    "heard differently",
+    "speech not in transcript",
+]
+"""Why a ``Mismatch`` was reported; code steers on these values, so compare, never parse.
+
+``not_in_audio``: ``turn not heard`` (the whole turn), ``not heard`` (words with no room
+in the audio), ``repeated phrase`` (words that repeat the text around them where the
+audio holds no extra words: a duplicate). ``substitution``: ``heard differently``.
+``not_in_transcript``: ``speech not in transcript``. ``""``: none given (a ``Mismatch``
+built without one); refinement treats it as a repeated phrase. ``Result.from_dict`` keeps
+a reason outside this set (a hand-edited or foreign file) as written, so it still
+round-trips; no code steers on it."""
+MISMATCH_REASONS: tuple[str, ...] = get_args(MismatchReason)
 WORD_STATUSES: tuple[str, ...] = ("matched", "substituted", "interpolated", "not_found")
 TIMED_WORD_STATUSES: frozenset[str] = frozenset({"matched", "substituted", "interpolated"})
 Evidence = Literal["whisper", "acoustic", "interpolated", "none"]
@@ -141,7 +159,7 @@ class Mismatch:
     confidence: float = 0.0
     word_start: int | None = None
     word_count: int = 0
-    reason: str = ""
+    reason: MismatchReason = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +280,7 @@ class Result:
             transcript=TranscriptInfo(**data["transcript"]),
             engine=EngineInfo(**data["engine"]),
             turns=tuple(_turn_from_dict(t) for t in data["turns"]),
+            # A reason outside MismatchReason is kept as written (see its docstring).
             mismatches=tuple(Mismatch(**m) for m in data.get("mismatches", [])),
             corrections=tuple(Correction(**c) for c in data.get("corrections", [])),
             quality=None if q is None else Quality(**q),
@@ -364,7 +383,9 @@ __all__ = [
     "EVIDENCES",
     "EngineInfo",
     "Evidence",
+    "MISMATCH_REASONS",
     "Mismatch",
+    "MismatchReason",
     "Quality",
     "RefineMode",
     "Result",

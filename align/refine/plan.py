@@ -16,14 +16,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from align.model import Result
+from align.model import MismatchReason, Result
 from align.refine.forced import ForcedAlignOptions
 from align.refine.snap import SnapOptions
 from align.text.normalize import is_filler, normalize_token
 
-# Reasons ``align.timing`` gives for words it left untimed on purpose: a copy of the words
-# around them. Such words stay untimed even if the aligner could squeeze them in.
-_REPEAT_REASON = re.compile(r"repeat|duplicate", re.IGNORECASE)
+# Reasons for words left untimed on purpose: ``align.timing``'s copy of the words around
+# them, and a report that gives no reason. Such words stay untimed even if the aligner
+# could squeeze them in.
+_KEEP_UNTIMED_REASONS: frozenset[MismatchReason] = frozenset({"repeated phrase", ""})
 _HAS_LETTER = re.compile(r"[^\W_]")
 _TIMED_HEARD = frozenset({"matched", "substituted"})
 
@@ -154,7 +155,7 @@ def plan_items(result: Result, recover: bool) -> list[Item]:
     foreign: list[tuple[float, float]] = []
     for m in result.mismatches:
         if m.kind == "not_in_audio" and m.turn is not None and m.word_start is not None:
-            if _REPEAT_REASON.search(m.reason) or not m.reason:
+            if m.reason in _KEEP_UNTIMED_REASONS:
                 repeats.update(
                     (m.turn, k) for k in range(m.word_start, m.word_start + m.word_count)
                 )

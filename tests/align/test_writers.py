@@ -394,6 +394,16 @@ def test_json_round_trip(tmp_path: Path, result: Result) -> None:
     assert Result.from_dict(data) == result
 
 
+def test_json_keeps_a_reason_it_does_not_know(tmp_path: Path, result: Result) -> None:
+    """A reason outside ``MismatchReason`` (a hand-edited file) is read and written as is."""
+    path = _written(tmp_path, "json", result)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["mismatches"][1]["reason"] = "checked by hand"
+    read = Result.from_dict(data)
+    assert read.mismatches[1].reason == "checked by hand"
+    assert read.to_dict() == data
+
+
 def test_json_keeps_non_ascii(result: Result) -> None:
     turn = _turn(0, "Sprecherin", [("Grüße,", 0.1, 0.5), ("日本", 0.6, 1.0)])
     assert "Grüße, 日本" in _render("json", result.with_turns((turn,)))

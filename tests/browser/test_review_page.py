@@ -128,7 +128,7 @@ def _review_result(real: Result) -> Result:
                 None,
                 word_start=0,
                 word_count=4,
-                reason="duplicate",
+                reason="repeated phrase",
             ),
             Mismatch(
                 "substitution",
@@ -484,7 +484,7 @@ def test_mismatches_and_low_confidence_are_marked(
     )
     assert marks["missing"] is True
     assert marks["struck"] == ["line-through"] * 4
-    assert marks["struckTitle"] == "not in the audio (duplicate)"
+    assert marks["struckTitle"] == "not in the audio (repeated phrase)"
     assert marks["heardText"] == "ask"
     assert marks["heardBetween"] == ["turn-3", "turn-4"]
     assert marks["substText"] == "what"

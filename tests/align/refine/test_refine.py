@@ -23,6 +23,7 @@ from align.model import (
     AudioInfo,
     EngineInfo,
     Mismatch,
+    MismatchReason,
     Result,
     TranscriptInfo,
     Turn,
@@ -359,6 +360,24 @@ def test_repeated_phrases_stay_untimed() -> None:
     refined = refine_result(result, WAV, "full")
     assert refined.turns[0].words[2].start is None
     assert refined.mismatches == result.mismatches
+
+
+@pytest.mark.parametrize(
+    ("reason", "recovered"),
+    [("repeated phrase", False), ("", False), ("not heard", True), ("turn not heard", True)],
+)
+def test_only_repeated_phrases_and_unexplained_reports_keep_words_untimed(
+    reason: MismatchReason, recovered: bool
+) -> None:
+    from align.refine.plan import plan_items
+
+    words = _spread(["three", "look", "in", "thy", "glass"], 1.0, 3.0)
+    words.insert(2, Word("look", None, None, "not_found"))
+    flag = Mismatch("not_in_audio", 0, "look", None, None, word_start=2, word_count=1,
+                    reason=reason)  # fmt: skip
+    result = replace(_result(words, 26.723), mismatches=(flag,))
+    optional = [(it.turn, it.word) for it in plan_items(result, True) if it.optional]
+    assert optional == ([(0, 2)] if recovered else [])
 
 
 def test_pronunciations_for_words_the_dictionary_lacks() -> None:

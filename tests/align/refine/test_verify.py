@@ -20,7 +20,16 @@ import pytest
 import audio
 from align.cli import main
 from align.evaluation.splice import Conversation
-from align.model import AudioInfo, EngineInfo, Mismatch, Result, TranscriptInfo, Turn, Word
+from align.model import (
+    AudioInfo,
+    EngineInfo,
+    Mismatch,
+    MismatchReason,
+    Result,
+    TranscriptInfo,
+    Turn,
+    Word,
+)
 
 TOLERANCE_S = 0.25
 # The excerpt: conv_dev's first ten turns (69.5 s).
@@ -68,7 +77,7 @@ def _result_from_truth(conv: Conversation, path: Path) -> Result:
     )
 
 
-def _unheard(result: Result, turn: int, start: int, count: int, reason: str) -> Result:
+def _unheard(result: Result, turn: int, start: int, count: int, reason: MismatchReason) -> Result:
     """``result`` with words ``[start, start + count)`` of ``turn`` untimed and reported."""
     t = result.turns[turn]
     words = list(t.words)
