@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,17 +27,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CONV_DEV = SHARED / "bench" / "conv_dev.flac"
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it (platform's guess elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_many(audio_path: Path, transcript: Path, runs: int, extra: list[str], tmp: Path) -> dict:
@@ -74,9 +62,10 @@ def main() -> int:
         print(f"check_repeatable: {CONV_DEV} not found (needs ../shared)", file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO / "scripts"))
+    from bench_gpu import cpu_name
     from bench_long import build_audio, build_transcript
 
-    report: dict = {"cpu": cpu_model(), "extra_args": args.extra, "files": []}
+    report: dict = {"cpu": cpu_name(), "extra_args": args.extra, "files": []}
     with tempfile.TemporaryDirectory(prefix="turnalign_repeat_") as tmp_name:
         tmp = Path(tmp_name)
         noisy = SHARED / "bench" / "conv_dev.noisy.txt"

@@ -1,0 +1,83 @@
+"""Helper processes: ``python -m MODULE`` started afresh, fed pickled messages on stdin.
+
+Engine windows (``align.engines.pool``) and refinement segments (``align.refine.worker``)
+run in helper processes so that two cores work at once without two calls sharing one
+process. A helper is started fresh, not forked (the engine's threads may hold locks) and
+not through ``multiprocessing`` (whose spawned children re-run the caller's
+``__main__``); it imports turnalign from wherever this process did, installed or not.
+End of input ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# The folder that holds the ``align`` package, for the helper's import path.
+_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+class HelperProcess:
+    """One helper process running ``python -m module``; one caller at a time.
+
+    Raises:
+        OSError: the process cannot start.
+    """
+
+    def __init__(self, module: str) -> None:
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")])),
+        )
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def send(self, obj: Any) -> None:
+        """Pickle ``obj`` to the helper's input.
+
+        Raises:
+            OSError: the helper is gone.
+        """
+        assert self._proc.stdin is not None
+        pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self._proc.stdin.flush()
+
+    def receive(self) -> Any:
+        """The helper's next answer.
+
+        Raises:
+            OSError, EOFError, pickle.UnpicklingError: the helper died.
+        """
+        assert self._proc.stdout is not None
+        return pickle.load(self._proc.stdout)
+
+    def close(self) -> None:
+        """End the helper (it stops at the end of its input)."""
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+
+    def kill(self) -> None:
+        """End the helper now, in the middle of a task if need be."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+
+
+__all__ = ["HelperProcess"]
