@@ -8,7 +8,8 @@ cross-attention (``WhisperModel.find_alignment``) was measured too and is no bet
 Whisper's own times (``scripts/measure_refine.py``).
 
 The grammar is a straight line through a window's words, with silence or noise allowed
-between any two, and optional words (ones the engine did not hear) that the aligner may skip.
+between any two, and optional words (ones the engine did not hear) that the aligner may skip
+(``align.refine.grammar`` keeps track of the skips).
 ``find_hesitations`` runs a grammar of no words over a pause, to hear an "um" nobody wrote.
 pocketsphinx is imported lazily; its decoder is built once per process.
 """
@@ -27,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from align.errors import EngineUnavailableError
+from align.refine.grammar import AlignToken, place_found, skip_targets
 from align.refine.lexicon import clean_word, is_acronym, pronounce
 from audio import SAMPLE_RATE
 
@@ -93,19 +95,6 @@ class ForcedAlignOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class AlignToken:
-    """One word to align: its written form, and whether the aligner may leave it out.
-
-    Consecutive optional tokens with the same ``group`` are left out together or not at all
-    (a phrase is either spoken or not; ``align.refine.verify``).
-    """
-
-    text: str
-    optional: bool = False
-    group: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class TokenSpan:
     """Where the aligner put one token, in seconds from the start of its audio."""
 
@@ -164,7 +153,7 @@ class PocketsphinxAligner:
         words = [self._word_for(t.text)[0] for t in tokens]
         positions = [k for k, w in enumerate(words) if w is not None]
         names = [w for w in words if w is not None]
-        skips = _skips([tokens[k] for k in positions])
+        skips = skip_targets([tokens[k] for k in positions])
         if not names or samples.shape[0] < _MIN_FRAMES * FRAME_S * SAMPLE_RATE:
             return None
         decoded = self._decode_scored(samples, self._line_grammar(names, skips), _GRAMMAR)
@@ -172,7 +161,7 @@ class PocketsphinxAligner:
             return None
         segs, log_score = decoded
         found = [(_base(w), a, b) for w, a, b in segs if not _is_filler(w)]
-        placed = _place(names, skips, [w for w, _, _ in found])
+        placed = place_found(names, skips, [w for w, _, _ in found])
         if placed is None:
             return None
         spans: list[TokenSpan | None] = [None] * len(tokens)
@@ -336,63 +325,8 @@ def _is_filler(word: str) -> bool:
     return word == _NULL_WORD or word.startswith(("<", "[", "+", _HESITATION_PREFIX))
 
 
-def _skips(tokens: Sequence[AlignToken]) -> list[int | None]:
-    """For each token, where leaving it out jumps to: the next position for an optional
-    token, past its group for the first of a group, ``None`` when it cannot be left out
-    (a required token, or one inside a group)."""
-    out: list[int | None] = []
-    for k, t in enumerate(tokens):
-        if not t.optional:
-            out.append(None)
-        elif t.group is None:
-            out.append(k + 1)
-        elif k > 0 and tokens[k - 1].optional and tokens[k - 1].group == t.group:
-            out.append(None)  # inside a group: skipped with its first token only
-        else:
-            end = k + 1
-            while end < len(tokens) and tokens[end].optional and tokens[end].group == t.group:
-                end += 1
-            out.append(end)
-    return out
-
-
-def _place(
-    names: Sequence[str], skips: Sequence[int | None], found: Sequence[str]
-) -> list[int] | None:
-    """Map the decoder's words back to grammar positions.
-
-    ``found`` is ``names`` with some left out, as ``skips`` allows (see ``_skips``); where
-    a word repeats ("words words words") several mappings exist, and any gives the same
-    times. Returns the position of each found word, or ``None`` if ``found`` does not fit.
-    """
-    n, m = len(names), len(found)
-    # fits[i][k]: found[i:] can go on names[k:], leaving out only what skips allows.
-    fits = [[False] * (n + 1) for _ in range(m + 1)]
-    fits[m][n] = True
-    for i in range(m, -1, -1):
-        for k in range(n - 1, -1, -1):
-            take = i < m and names[k] == found[i] and fits[i + 1][k + 1]
-            skip = skips[k]
-            fits[i][k] = take or (skip is not None and fits[i][skip])
-    if not fits[0][0]:
-        return None
-    out: list[int] = []
-    i = k = 0
-    while i < m:
-        if names[k] == found[i] and fits[i + 1][k + 1]:
-            out.append(k)
-            i += 1
-            k += 1
-        else:
-            skip = skips[k]
-            assert skip is not None  # fits[i][k] holds and taking does not: skipping does
-            k = skip
-    return out
-
-
 __all__ = [
     "ALIGNER_NAME",
-    "AlignToken",
     "ForcedAlignOptions",
     "PocketsphinxAligner",
     "ScoredAlignment",

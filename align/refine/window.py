@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from align.refine.forced import AlignToken, PocketsphinxAligner, TokenSpan
+from align.refine.forced import PocketsphinxAligner, TokenSpan
+from align.refine.grammar import AlignToken
 from align.refine.plan import Item, RefineOptions, Window, unheard_filler
 from align.refine.snap import Neighbour, SpeechMask, snap_spans, speech_mask
 from audio import SAMPLE_RATE

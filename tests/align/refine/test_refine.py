@@ -399,30 +399,6 @@ def test_pronunciations_for_words_the_dictionary_lacks() -> None:
     assert is_acronym("LLMs") and is_acronym("GPU") and not is_acronym("Hello")
 
 
-def test_decoded_words_map_back_to_grammar_positions() -> None:
-    from align.refine.forced import _place
-
-    names = ["uh", "words", "words", "and"]
-    optional = [1, None, 3, None]  # where leaving each word out jumps to
-    assert _place(names, optional, ["words", "and"]) == [1, 3]
-    assert _place(names, optional, ["uh", "words", "words", "and"]) == [0, 1, 2, 3]
-    assert _place(names, optional, ["words", "words", "and"]) == [1, 2, 3]
-    assert _place(names, [None] * 4, ["words", "and"]) is None
-
-
-def test_an_optional_group_is_left_out_whole_or_not_at_all() -> None:
-    from align.refine.forced import AlignToken, _place, _skips
-
-    tokens = [AlignToken("the"), AlignToken("the", True, 1), AlignToken("sick", True, 1),
-              AlignToken("sick"), AlignToken("corpus")]  # fmt: skip
-    skips = _skips(tokens)
-    assert skips == [None, 3, None, None, None]
-    names = [t.text for t in tokens]
-    assert _place(names, skips, ["the", "sick", "corpus"]) == [0, 3, 4]
-    assert _place(names, skips, ["the", "the", "sick", "sick", "corpus"]) == [0, 1, 2, 3, 4]
-    assert _place(names, skips, ["the", "the", "sick", "corpus"]) is None  # half a group
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("longest_ok", [0, 40])
 def test_windows_the_aligner_fails_on_keep_valid_times(
