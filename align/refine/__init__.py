@@ -3,8 +3,12 @@
 ``runner`` drives the pass (``refine_result``) over the segments ``plan`` cuts; ``walk``
 refines one segment window by window, here or in a ``worker`` process; ``window`` aligns
 and snaps one window, with the ``forced`` aligner (pocketsphinx, its words spelled by
-``lexicon``) and the energy envelope (``snap``); ``rebuild`` turns the refined items back
-into turns and mismatches.
+``lexicon``; ``grammar`` keeps track of the words it may leave out) and the energy envelope
+(``snap``); ``rebuild`` turns the refined items back into turns and mismatches.
+
+``verify`` asks the audio about every "not in audio" report (``verify_result``): ``rooms``
+finds the candidates and the audio they would sit in, ``decide`` gives each room its
+verdict, ``retime`` builds the result from the verdicts.
 
 This package does not import ``worker``: ``python -m align.refine.worker`` runs it.
 """
