@@ -19,13 +19,18 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import align.transcript.captions as captions
+import align.transcript.markdown as markdown
+import align.transcript.podcast as podcast
+import align.transcript.scripts as scripts
+import align.transcript.services as services
+import align.transcript.subtitles as subtitles
 from align.errors import (
     AmbiguousTranscriptError,
     EmptyTranscriptError,
     TranscriptParseError,
     UnknownFormatError,
 )
-from align.transcript import captions, markdown, podcast, scripts, services, subtitles
 from align.transcript.base import TRANSCRIPT_FORMATS, Source, Transcript, TranscriptFormat
 from align.transcript.docx import ZIP_MAGIC, docx_text
 from align.transcript.labels import LabelledFormat, detect_labels, parse_labels
