@@ -47,6 +47,10 @@ CUE_FORMATS: frozenset[str] = frozenset({"srt", "vtt", "sbv", "youtube_vtt", "as
 # The speaker of text without labels.
 DEFAULT_SPEAKER = "Speaker 1"
 
+MAX_NAME_CHARS = 40
+MAX_NAME_WORDS = 5
+"""A speaker label is a name: at most this many characters and words, in every layout."""
+
 NotationKind = Literal["notation", "time"]
 
 

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from align.errors import TranscriptParseError
 from align.transcript.base import (
     DEFAULT_SPEAKER,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     Source,
     Transcript,
     TranscriptFormat,
@@ -27,8 +29,6 @@ from align.transcript.base import (
 )
 from align.transcript.notation import TIME, fold_empty_turns, make_turn, stamp_seconds
 
-MAX_NAME_CHARS = 40
-MAX_NAME_WORDS = 5
 # Bold labels must outnumber plain "Name:" labels for the file to be read as Markdown.
 _DOMINANCE = 1.0
 

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from align.errors import TranscriptParseError
 from align.transcript.base import (
     DEFAULT_SPEAKER,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     Source,
     Transcript,
     TranscriptFormat,
@@ -31,8 +33,6 @@ from align.transcript.base import (
 )
 from align.transcript.notation import TIME, fold_empty_turns, make_turn, stamp_seconds
 
-MAX_NAME_CHARS = 40
-MAX_NAME_WORDS = 5
 # A layout claims a file only where its labels outnumber other label-like lines this much.
 _DOMINANCE = 2.0
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from align.errors import EmptyTranscriptError, TranscriptParseError
 from align.transcript.base import (
     DEFAULT_SPEAKER,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     Cue,
     Source,
     Transcript,
@@ -38,10 +40,6 @@ from align.transcript.base import (
     TranscriptTurn,
 )
 from align.transcript.notation import make_turn, split_speech
-
-# Labels are names: as in the text layouts, at most this long.
-MAX_NAME_CHARS = 40
-MAX_NAME_WORDS = 5
 
 _SRT_TIME = r"\d{1,3}:\d{2}:\d{2}[,.]\d{1,3}"
 _SRT_TIMING_RE = re.compile(rf"\s*(?P<start>{_SRT_TIME})\s*-->\s*(?P<end>{_SRT_TIME})(?:\s+.*)?")
