@@ -31,14 +31,7 @@ def drop_far_edges(slots: list[TokenSlot], by_turn: list[list[int]]) -> None:
         for run in (_far_run(slots, timed), _far_run(slots, timed[::-1])):
             for q in run:
                 e = slots[q]
-                e.heard, e.kinds, e.sims = [], [], []
-                e.status, e.start, e.end, e.confidence, e.heard_text = (
-                    "not_found",
-                    None,
-                    None,
-                    0.0,
-                    None,
-                )
+                e.unbind()
 
 
 def _far_run(slots: list[TokenSlot], timed: list[int]) -> list[int]:
@@ -81,14 +74,7 @@ def rebind_detached_edges(
             if all(kind == "sub" for kind in e.kinds):
                 # A dissimilar word far from the rest of its turn is no evidence of anything.
                 used.difference_update(e.heard)
-                e.heard, e.kinds, e.sims = [], [], []
-                e.status, e.start, e.end, e.confidence, e.heard_text = (
-                    "not_found",
-                    None,
-                    None,
-                    0.0,
-                    None,
-                )
+                e.unbind()
                 continue
             if len(set(e.heard)) != 1:
                 continue
@@ -163,11 +149,4 @@ def _untimed_neighbour(
 def _move_pairs(src: TokenSlot, dst: TokenSlot) -> None:
     for name in ("heard", "kinds", "sims", "status", "start", "end", "confidence", "heard_text"):
         setattr(dst, name, getattr(src, name))
-    src.heard, src.kinds, src.sims = [], [], []
-    src.status, src.start, src.end, src.confidence, src.heard_text = (
-        "not_found",
-        None,
-        None,
-        0.0,
-        None,
-    )
+    src.unbind()

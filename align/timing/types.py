@@ -63,3 +63,14 @@ class TokenSlot:
     sims: list[float] = field(default_factory=list)
     reason: str = ""
     heard_text: str | None = None
+
+    def unbind(self) -> None:
+        """Forget every pair: back to ``not_found``, untimed, with nothing heard."""
+        self.heard, self.kinds, self.sims = [], [], []
+        self.status, self.start, self.end, self.confidence, self.heard_text = (
+            "not_found",
+            None,
+            None,
+            0.0,
+            None,
+        )
