@@ -1,8 +1,8 @@
 """The timing stage: from matched unit pairs to a time (or ``not_found``) for every word and turn.
 
-``assign`` runs the rules in order; ``gaps`` decides the runs of unpaired words between
-timed ones, ``edges`` repairs words at turn edges, and ``types`` holds the options and the
-per-token working state they share.
+``assign`` is the one pass; ``evidence`` decides which heard words time each token (chance
+turns, edge words, the boundaries between turns), ``gaps`` the runs of unpaired words
+between timed ones, and ``types`` holds the options and the per-token working state.
 """
 
 from align.timing.assign import TimedTranscript, assign_times

@@ -3,16 +3,18 @@
 Input: the transcript's tokens, the engine's heard words, and the unit pairs from
 ``align.text.match``. Output: ``Turn``/``Word`` objects and the ``Mismatch`` list.
 
-Rules, in order:
-1. A token is ``matched`` when one of its units pairs exactly with a heard unit,
-   ``substituted`` when it pairs only with a different heard word; its time is the
-   span of the heard words it pairs with.
-2. A turn with too little matched text (chance matches of "the", "and") is
-   ``not_found``: its pairs are dropped and its heard words go back to the pool.
-3. A run of unpaired tokens inside an aligned turn is ``not_found`` when it repeats the
-   neighbouring matched text (a duplicated phrase) or when the audio between its
-   neighbours is too short to hold it; otherwise it is ``interpolated`` over that gap.
-4. Heard words no transcript word claims form ``not_in_transcript`` mismatches.
+One pass, in three steps:
+1. Evidence (``align.timing.evidence``): a token is ``matched`` when one of its units pairs
+   exactly with a heard unit, ``substituted`` when it pairs only with a different heard
+   word; its time is the span of the heard words it pairs with. A turn with too little
+   matched text (chance matches of "the", "and") is ``not_found``; edge words are given to
+   the turn whose speech they run with, time breaking the ties that text cannot.
+2. Times are made monotonic, once; filling keeps them so.
+3. Gaps (``align.timing.gaps``): a run of unpaired tokens inside an aligned turn is
+   ``not_found`` when it repeats the neighbouring matched text (a duplicated phrase) or
+   when the audio between its neighbours is too short to hold it; otherwise it is
+   ``interpolated`` over that gap. Heard words no transcript word claims form
+   ``not_in_transcript`` mismatches.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from align.engines.base import HeardWord
 from align.model import Mismatch, Turn, Word
 from align.text.match import Pair
 from align.text.normalize import is_filler
-from align.timing.edges import drop_far_edges, rebind_detached_edges, repair_turn_edges
-from align.timing.gaps import fill_runs
+from align.timing.evidence import bind_evidence
+from align.timing.gaps import FillContext, fill_runs
 from align.timing.types import TimingOptions, TokenSlot
 
 
@@ -56,32 +58,15 @@ def assign_times(
         pairs: unit pairs from ``align.text.match.match_units``.
         duration_s: audio length, the upper bound of every time.
     """
-    unit_to_slot: list[int] = []
-    for k, s in enumerate(slots):
-        unit_to_slot.extend([k] * len(s.units))
-    for p in pairs:
-        s = slots[unit_to_slot[p.t]]
-        s.heard.append(heard_units[p.h])
-        s.kinds.append(p.kind)
-        s.sims.append(p.similarity)
-
     by_turn: list[list[int]] = [[] for _ in turn_texts]
-    for k, s in enumerate(slots):
-        by_turn[s.turn].append(k)
-
-    _drop_chance_turns(slots, by_turn, opts)
-    for s in slots:
-        _time_from_pairs(s, heard)
-    drop_far_edges(slots, by_turn)
-    rebind_detached_edges(slots, by_turn, heard, opts)
-    repair_turn_edges(slots, by_turn, opts)
+    for k, slot in enumerate(slots):
+        by_turn[slot.turn].append(k)
+    used_heard = bind_evidence(slots, by_turn, heard, heard_units, pairs, opts)
     _enforce_monotonic(slots)
-    used_heard: set[int] = {h for s in slots for h in s.heard}
-    heard_starts = [w.start for w in heard]  # engines emit words in time order
-    mismatches: list[Mismatch] = []
+    fill = FillContext(slots, heard, used_heard, opts)
     for t, ks in enumerate(by_turn):
-        fill_runs(slots, ks, t, heard, heard_starts, used_heard, opts, mismatches)
-    _enforce_monotonic(slots)
+        fill_runs(fill, ks, t)
+    mismatches = fill.mismatches
 
     turns: list[Turn] = []
     for t, ks in enumerate(by_turn):
@@ -138,45 +123,6 @@ def _mismatch_order(m: Mismatch, turns: list[Turn]) -> float:
         if turns[t].end is not None:
             return float(turns[t].end)  # type: ignore[arg-type]
     return 0.0
-
-
-def _drop_chance_turns(
-    slots: list[TokenSlot], by_turn: list[list[int]], opts: TimingOptions
-) -> None:
-    for ks in by_turn:
-        counted = [
-            k for k in ks if slots[k].units and not all(is_filler(u) for u in slots[k].units)
-        ]
-        if not counted:
-            counted = [k for k in ks if slots[k].units]
-        exact = sum(1 for k in counted if "exact" in slots[k].kinds)
-        coverage = exact / len(counted) if counted else 0.0
-        needed = min(opts.min_turn_matched, len(counted))
-        if exact >= needed and (
-            coverage >= opts.min_turn_coverage or exact >= 2 * opts.min_turn_matched
-        ):
-            continue
-        for k in ks:
-            slots[k].heard.clear()
-            slots[k].kinds.clear()
-            slots[k].sims.clear()
-
-
-def _time_from_pairs(s: TokenSlot, heard: Sequence[HeardWord]) -> None:
-    if not s.heard:
-        return
-    ws = [heard[h] for h in sorted(set(s.heard))]
-    s.start = min(w.start for w in ws)
-    s.end = max(w.end for w in ws)
-    prob = sum(w.probability for w in ws) / len(ws)
-    sim = max(s.sims)
-    if "exact" in s.kinds:
-        s.status = "matched"
-        s.confidence = prob * (0.5 + 0.5 * s.kinds.count("exact") / len(s.units))
-    else:
-        s.status = "substituted"
-        s.heard_text = " ".join(w.text for w in ws)
-        s.confidence = prob * sim * 0.8 if sim >= 0.5 else prob * 0.3
 
 
 def _enforce_monotonic(slots: list[TokenSlot]) -> None:

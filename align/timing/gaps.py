@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from align.engines.base import HeardWord
 from align.model import Mismatch
@@ -21,17 +22,26 @@ from align.timing.types import TimingOptions, TokenSlot
 _EDGE_OWN_SIMILARITY = 0.5
 
 
-def fill_runs(
-    slots: list[TokenSlot],
-    ks: list[int],
-    turn: int,
-    heard: Sequence[HeardWord],
-    heard_starts: list[float],
-    used_heard: set[int],
-    opts: TimingOptions,
-    mismatches: list[Mismatch],
-) -> None:
-    """Time or reject each run of untimed tokens inside an aligned turn."""
+@dataclass(slots=True)
+class FillContext:
+    """What every run of a file is filled against: the tokens, the heard words and which
+    of them are claimed, the options, and the mismatch list runs report to."""
+
+    slots: list[TokenSlot]
+    heard: Sequence[HeardWord]
+    used_heard: set[int]
+    opts: TimingOptions
+    mismatches: list[Mismatch] = field(default_factory=list)
+    heard_starts: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.heard_starts = [w.start for w in self.heard]  # engines emit words in time order
+
+
+def fill_runs(ctx: FillContext, ks: list[int], turn: int) -> None:
+    """Time or reject each run of untimed tokens inside aligned turn ``turn`` (slots
+    ``ks``). Times stay monotonic when they were before: a run lies between its neighbours."""
+    slots = ctx.slots
     if not any(slots[k].start is not None for k in ks):
         return  # the whole turn is not found; reported with the turn
     repeats = find_repeats([slots[k].text for k in ks])
@@ -43,22 +53,8 @@ def fill_runs(
         j = i
         while j < len(ks) and slots[ks[j]].start is None:
             j += 1
-        run = ks[i:j]
         in_repeat = any(r.start < j and i < r.start + r.length for r in repeats)
-        _fill_one_run(
-            slots,
-            ks,
-            i,
-            j,
-            run,
-            turn,
-            heard,
-            heard_starts,
-            used_heard,
-            opts,
-            mismatches,
-            in_repeat,
-        )
+        _fill_one_run(ctx, ks, i, j, turn, in_repeat)
         i = j
 
 
@@ -106,19 +102,12 @@ def _is_repeat(slots: list[TokenSlot], ks: list[int], i: int, j: int, opts: Timi
 
 
 def _fill_one_run(
-    slots: list[TokenSlot],
-    ks: list[int],
-    i: int,
-    j: int,
-    run: list[int],
-    turn: int,
-    heard: Sequence[HeardWord],
-    heard_starts: list[float],
-    used_heard: set[int],
-    opts: TimingOptions,
-    mismatches: list[Mismatch],
-    in_text_repeat: bool = False,
+    ctx: FillContext, ks: list[int], i: int, j: int, turn: int, in_text_repeat: bool
 ) -> None:
+    """Interpolate tokens ``ks[i:j]`` of ``turn`` between their timed neighbours, or report
+    them ``not_in_audio`` (a duplicate, or no room)."""
+    slots, heard, opts = ctx.slots, ctx.heard, ctx.opts
+    run = ks[i:j]
     first, last = run[0], run[-1]
     prev = _prev_timed(slots, first)
     nxt = _next_timed(slots, last)
@@ -132,12 +121,12 @@ def _fill_one_run(
     fillers_only = has_units and all(is_filler(u) for k in run for u in slots[k].units)
     repeat = has_units and not fillers_only and _is_repeat(slots, ks, i, j, opts)
     # Unclaimed heard words between the neighbours: the engine heard something else here.
-    first_h = bisect.bisect_left(heard_starts, lo - 1e-6)
+    first_h = bisect.bisect_left(ctx.heard_starts, lo - 1e-6)
     gap_heard = []
     for h in range(first_h, len(heard)):
         if heard[h].start > hi + 1e-6:
             break
-        if h not in used_heard and heard[h].end <= hi + 1e-6:
+        if h not in ctx.used_heard and heard[h].end <= hi + 1e-6:
             gap_heard.append(h)
     if in_turn_prev and in_turn_next:
         lo_e, hi_e = lo, hi
@@ -158,7 +147,8 @@ def _fill_one_run(
         hi = hi - sum(len(slots[q].text) + 1 for q in opening) * opts.seconds_per_char
         lo_e = lo
         hi_e = heard[gap_heard[-1]].end if gap_heard else lo + expected_s + 0.1
-        hi_e = min(max(hi_e, lo), hi, lo + opts.edge_max_lead_s)
+        # The next turn's share may leave less than nothing: the run then sits at ``lo``.
+        hi_e = max(lo, min(hi_e, hi, lo + opts.edge_max_lead_s))
     # The text repeats itself here and the audio holds no extra words: a duplicate.
     repeat = repeat or (in_text_repeat and has_units and not fillers_only and not gap_heard)
     available = max(0.0, hi_e - lo_e)
@@ -175,7 +165,7 @@ def _fill_one_run(
         for k in run:
             slots[k].reason = "duplicate" if repeat else "no room in audio"
         text = " ".join(slots[k].text for k in run)
-        mismatches.append(
+        ctx.mismatches.append(
             Mismatch(
                 kind="not_in_audio",
                 turn=turn,
@@ -189,8 +179,7 @@ def _fill_one_run(
             )
         )
         return
-    for h in gap_heard:
-        used_heard.add(h)
+    ctx.used_heard.update(gap_heard)
     _spread(slots, run, lo_e, hi_e)
     heard_text = " ".join(heard[h].text for h in gap_heard)
     for k in run:
@@ -201,7 +190,7 @@ def _fill_one_run(
             slots[k].heard_text = heard_text
     if gap_heard and len(run) <= 3:
         text = " ".join(slots[k].text for k in run)
-        mismatches.append(
+        ctx.mismatches.append(
             Mismatch(
                 kind="substitution",
                 turn=turn,

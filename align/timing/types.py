@@ -24,7 +24,7 @@ class TimingOptions:
     ``max_word_gap_s``: a pause longer than this between heard words breaks a phrase; speech
     beyond it does not belong to the turn's edge.
     ``detached_gap_s``: an edge word this far from the rest of its turn may belong to the
-    neighbouring turn (see ``align.timing.edges.repair_turn_edges``).
+    neighbouring turn (see ``align.timing.evidence``).
     """
 
     seconds_per_char: float = 0.065
