@@ -205,18 +205,35 @@ def _evidence(result: Result) -> dict[str, int]:
     return counts
 
 
+def _select(asked: list[str], names: list[str]) -> set[str]:
+    """The case names ``asked`` selects (each a name or a prefix); an unknown one is an error."""
+    out: set[str] = set()
+    for a in asked:
+        hits = [n for n in names if n == a or n.startswith(a + "_")]
+        if not hits:
+            raise SystemExit(f"stress_suite: unknown case {a!r}; cases: {', '.join(names)}")
+        out.update(hits)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path("../shared"))
     ap.add_argument("--out", type=Path, default=Path(".bench/stress"))
     ap.add_argument("--json", type=Path, help="write every figure here")
-    ap.add_argument("--cases", help="comma-separated case names (default: all)")
+    ap.add_argument(
+        "--cases",
+        help="comma-separated case names or their prefixes, e.g. a_noise for a_noise_clean and "
+        "a_noise_noisy (default: all but long); clean_files for the other real recordings",
+    )
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.cases.split(",")) if args.cases else None
+    asked = args.cases.split(",") if args.cases else None
     rows: dict[str, dict[str, Any]] = {}
     bench = args.shared / "bench"
-    for name, (conv, which) in build_cases(args.shared).items():
+    cases = build_cases(args.shared)
+    wanted = None if asked is None else _select(asked, [*cases, "clean_files"])
+    for name, (conv, which) in cases.items():
         if (wanted is not None and name not in wanted) or (wanted is None and name == "long"):
             continue  # the hour-long case runs only when asked for by name
         folder = args.out / name
