@@ -25,15 +25,17 @@ class SpanCursor:
         self._blocks: Iterator[AudioBlock] = iter_blocks(path)
         self._buf = np.zeros(0, dtype=np.float32)  # shape (n,), file samples from _buf_start
         self._buf_start = 0
+        self._released = 0  # file samples before this read as silence
         self._done = False
 
     def read_samples(self, a: int, b: int) -> NDArray[np.float32]:
         """File samples ``a`` to ``b`` (shape (n,)), cut short at the end of the file; any
         part before the last ``release`` reads as silence. A view: copy to keep it."""
         a = max(a, 0)
-        if a < self._buf_start:
-            gone = np.zeros(min(b, self._buf_start) - a, dtype=np.float32)
-            return np.concatenate([gone, self.read_samples(self._buf_start, b)])
+        held_from = max(self._buf_start, self._released)
+        if a < held_from:
+            gone = np.zeros(min(b, held_from) - a, dtype=np.float32)
+            return np.concatenate([gone, self.read_samples(held_from, b)])
         b = max(b, a)
         while not self._done and self._buf_start + len(self._buf) < b:
             block = next(self._blocks, None)
@@ -51,7 +53,11 @@ class SpanCursor:
 
     def release_samples(self, before: int) -> None:
         """Forget the samples before file sample ``before``."""
-        cut = before - self._buf_start
+        self._released = max(self._released, before)
+        # Never past what is held: the buffer's start must stay where the decoder is, or the
+        # next block would be filed under a later time (a span read after a long skip got
+        # the audio of the block after the last one read).
+        cut = min(before - self._buf_start, len(self._buf))
         if cut > 0:
             self._buf = self._buf[cut:].copy()
             self._buf_start += cut

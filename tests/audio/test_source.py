@@ -58,3 +58,21 @@ def test_one_run_opens_the_decoder_once(monkeypatch: pytest.MonkeyPatch) -> None
     )
     assert isinstance(result, Result) and result.refine == "full"
     assert len(opened) == 1
+
+
+def test_a_cursor_reads_the_right_audio_after_skipping_past_what_it_holds() -> None:
+    """Spans far apart in one pass (re-hearing 20-24 s, then 45-52 s of the example): the
+    release before the second span goes past every sample held, and the next block must
+    still be filed under its own time, not under the released one."""
+    path = EXAMPLE.with_suffix(".flac")
+    whole = audio.load(path).samples
+    cursor = audio.open_reader(path)
+    spans = [(20.26, 23.9), (45.5, 52.44), (46.0, 47.0)]
+    for k, (a_s, b_s) in enumerate(spans[:2]):
+        a, b = round(a_s * audio.SAMPLE_RATE), round(b_s * audio.SAMPLE_RATE)
+        assert np.array_equal(cursor.read_samples(a, b), whole[a:b]), f"span {k}"
+        cursor.release_samples(round(spans[k + 1][0] * audio.SAMPLE_RATE))
+    a, b = 44 * audio.SAMPLE_RATE, 47 * audio.SAMPLE_RATE  # before the release: silence
+    again = cursor.read_samples(a, b)
+    cut = 2 * audio.SAMPLE_RATE
+    assert not again[:cut].any() and np.array_equal(again[cut:], whole[a + cut : b])
