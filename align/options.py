@@ -28,7 +28,9 @@ class AlignOptions:
     (``window_length_s`` splits a file evenly).
     ``refine_workers``: processes that share the refinement (the result does not depend
     on it). ``rerun_gaps``: re-listen (with the transcript text as prompt) to stretches where
-    transcript words went unheard though the audio has room for them. ``verify``: before a
+    transcript words went unheard though the audio has room for them. ``guard_loops``: hear
+    again, without context, stretches where the first pass printed one phrase over and
+    over, and drop the loop if it recurs (``align.guard``). ``verify``: before a
     transcript word is reported not in the audio, ask the forced aligner whether the audio
     holds it (``align.refine.verify``; with ``refine="full"``, where the aligner runs).
     ``min_coverage``: ``align.align_file`` raises ``AlignmentFailedError`` (carrying the
@@ -44,6 +46,7 @@ class AlignOptions:
     transcript_format: TranscriptFormat | None = None
     window_s: float = 300.0
     rerun_gaps: bool = True
+    guard_loops: bool = True
     rerun_min_words: int = 4
     rerun_min_s: float = 2.0
     refine: RefineMode = DEFAULT_REFINE_MODE

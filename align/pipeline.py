@@ -2,7 +2,8 @@
 
 ``prepare`` reads the transcript and decodes the audio once; ``align_prepared`` transcribes
 it a bounded window at a time (``align.transcribe``), matches the transcript onto the
-heard words (``align.text``), assigns times (``align.timing``), re-listens to stretches the
+heard words (``align.text``) once stretches where the engine looped are heard again
+(``align.guard``), assigns times (``align.timing``), re-listens to stretches the
 engine skipped (``align.relisten``), refines boundaries and asks the audio about every
 candidate "not in audio" (``align.refine``), then derives corrections. Each stage lives in
 its own module; this one only wires them. ``align.api`` is the public face.
@@ -22,6 +23,7 @@ import audio
 from align.corrections import derive_corrections, flag_suspect_turns
 from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AlignmentFailedError, AudioDecodeError, EngineUnavailableError, UsageError
+from align.guard import guard_loops
 from align.model import AudioInfo, EngineInfo, Quality, Result, TranscriptInfo
 from align.options import AlignOptions, EngineName
 from align.relisten import read_spans, rerun_gaps
@@ -191,7 +193,10 @@ def align_heard(
     opts: AlignOptions,
     reread: Callable[[float, float], np.ndarray] | None = None,
 ) -> Result:
-    """Align a parsed transcript to words already heard; re-listen to gaps if allowed."""
+    """Align a parsed transcript to the first pass's words; re-hear where it looped and
+    re-listen to gaps if allowed."""
+    if opts.guard_loops and engine is not None:
+        heard = guard_loops(transcript, heard, audio_path, duration_s, engine, reread)
     timed = match_and_time(transcript, heard, duration_s, opts)
     if opts.rerun_gaps and engine is not None:
         heard2 = rerun_gaps(transcript, heard, timed, audio_path, duration_s, engine, opts, reread)
