@@ -6,6 +6,8 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,18 @@ ENGINE_NAME = "faster-whisper"
 _CONDITION_ON_PREVIOUS_TEXT = False
 # Shorter audio is one chunk anyway; the sequential path is simpler there.
 _BATCH_MIN_S = 30.0
+# Whisper's checks on a 30 s chunk's text (faster-whisper's defaults): more repetitive than
+# this (a loop), or less likely, and the chunk is decoded again at rising temperatures.
+_COMPRESSION_RATIO_MAX = 2.4
+_AVG_LOG_PROB_MIN = -1.0
+_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# Sampling draws from CTranslate2's per-thread generator, seeded once when a thread first
+# samples: a model that has sampled before answers differently, so runs differed on noisy
+# audio. Windows are decoded at temperature 0; one that fails the checks is decoded again,
+# with the fallback, on a model loaded for it, whose threads all start from this seed. The
+# same window then gets the same words in any run, process or order.
+_SAMPLING_SEED = 1
+_SECONDS_PER_FRAME = 0.01  # Whisper's mel frames; a segment's ``seek`` counts them
 
 
 def _resolve_device(device: str) -> str:
@@ -48,8 +62,16 @@ def _default_compute_type(device: str) -> str:
 class FasterWhisperEngine:
     """A loaded faster-whisper model. Build with ``load_engine``."""
 
-    def __init__(self, model: Any, info: EngineInfo, opts: EngineOptions, english_only: bool):
+    def __init__(
+        self,
+        model: Any,
+        info: EngineInfo,
+        opts: EngineOptions,
+        english_only: bool,
+        load_model: Callable[[], Any] | None = None,
+    ):
         self._model = model
+        self._load_model = load_model
         self._info = info
         self._opts = opts
         self._english_only = english_only
@@ -158,32 +180,99 @@ class FasterWhisperEngine:
                                   "word_timestamps": True, "initial_prompt": prompt}  # fmt: skip
         if self._batched is not None and total_s > _BATCH_MIN_S:
             # Several 30 s chunks share each forward pass; chunks are cut at quiet points
-            # (not by VAD, which can drop quiet speakers).
+            # (not by VAD, which can drop quiet speakers). The batched pipeline decodes at
+            # the first temperature only: no sampling, so nothing to seed.
             clips = [{"start": w.start_s, "end": w.end_s} for w in cut_at_quiet_points(samples)]
             segments, info = self._batched.transcribe(
                 samples, **common, clip_timestamps=clips, batch_size=self._opts.batch_size
             )
-        else:
-            segments, info = self._model.transcribe(
-                samples,
-                **common,
-                condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
-                vad_filter=self._opts.vad_filter,
-            )
+            chunks = _collect(segments, offset_s, total_s, on_progress)
+            return Heard(tuple(w for c in chunks for w in c.words), info.language or lang or "")
+        sequential = {
+            **common,
+            "condition_on_previous_text": _CONDITION_ON_PREVIOUS_TEXT,
+            "vad_filter": self._opts.vad_filter,
+        }
+        segments, info = self._model.transcribe(samples, **sequential, temperature=0.0)
+        chunks = _collect(segments, offset_s, total_s, on_progress)
+        failed = [c for c in chunks if c.failed]
+        if failed and self._load_model is not None:
+            try:
+                fresh = self._load_model()
+            except (RuntimeError, OSError) as e:  # out of memory: keep what temperature 0 heard
+                log.warning("cannot load a second model for the fallback: %s", e)
+            else:
+                for a_s, b_s in _spans(chunks, total_s):
+                    log.info(
+                        "%.1f-%.1fs: Whisper's checks failed at temperature 0 (%s); decoding "
+                        "it again with the temperature fallback",
+                        offset_s + a_s, offset_s + b_s, failed[0].failed,
+                    )  # fmt: skip
+                    part = samples[round(a_s * SAMPLE_RATE) : round(b_s * SAMPLE_RATE)]
+                    again, _ = fresh.transcribe(
+                        part, **sequential, temperature=list(_FALLBACK_TEMPERATURES)
+                    )
+                    redone = _collect(again, offset_s + a_s, b_s - a_s, None)
+                    chunks = [c for c in chunks if not a_s <= c.start_s < b_s]
+                    chunks += [replace(c, start_s=a_s + c.start_s, failed="") for c in redone]
+                del fresh
+                chunks.sort(key=lambda c: c.start_s)
+        return Heard(tuple(w for c in chunks for w in c.words), info.language or lang or "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One 30 s decoder chunk of a window: where it starts (seconds into the window), its
+    words, and why it fails Whisper's checks ("" when it passes)."""
+
+    start_s: float
+    words: tuple[HeardWord, ...]
+    failed: str
+
+
+def _collect(
+    segments: Iterable[Any], offset_s: float, total_s: float, on_progress: ProgressFn | None
+) -> list[_Chunk]:
+    """faster-whisper's ``segments`` (decoded while iterating) as chunks of timed words."""
+    chunks: list[_Chunk] = []
+    for seg in segments:
+        start_s = seg.seek * _SECONDS_PER_FRAME
+        if not chunks or chunks[-1].start_s != start_s:
+            failed = ""
+            if seg.compression_ratio > _COMPRESSION_RATIO_MAX:
+                failed = f"compression ratio {seg.compression_ratio:.1f}"
+            elif seg.avg_logprob < _AVG_LOG_PROB_MIN:
+                failed = f"average log probability {seg.avg_logprob:.2f}"
+            chunks.append(_Chunk(start_s, (), failed))
         words: list[HeardWord] = []
-        for seg in segments:  # work happens while iterating
-            for w in seg.words or ():
-                text = w.word.strip()
-                if not text:
-                    continue
-                start = offset_s + max(0.0, float(w.start))
-                end = offset_s + min(total_s, max(float(w.end), float(w.start)))
-                words.append(HeardWord(text, start, max(start, end), float(w.probability)))
-            if on_progress is not None:
-                on_progress(min(total_s, float(seg.end)), total_s)
+        for w in seg.words or ():
+            text = w.word.strip()
+            if not text:
+                continue
+            start = offset_s + max(0.0, float(w.start))
+            end = offset_s + min(total_s, max(float(w.end), float(w.start)))
+            words.append(HeardWord(text, start, max(start, end), float(w.probability)))
+        chunks[-1] = replace(chunks[-1], words=chunks[-1].words + tuple(words))
         if on_progress is not None:
-            on_progress(total_s, total_s)
-        return Heard(tuple(words), info.language or lang or "")
+            on_progress(min(total_s, float(seg.end)), total_s)
+    if on_progress is not None:
+        on_progress(total_s, total_s)
+    return chunks
+
+
+def _spans(chunks: list[_Chunk], total_s: float) -> list[tuple[float, float]]:
+    """The stretches (seconds into the window) of the failing chunks: each from its start
+    to the next chunk's, runs of failing chunks joined."""
+    out: list[tuple[float, float]] = []
+    for k, c in enumerate(chunks):
+        if not c.failed:
+            continue
+        end_s = chunks[k + 1].start_s if k + 1 < len(chunks) else total_s
+        if out and out[-1][1] == c.start_s:
+            out[-1] = (out[-1][0], end_s)
+        else:
+            out.append((c.start_s, end_s))
+    return out
 
 
 def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
@@ -207,8 +296,9 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
         compute_type = _default_compute_type(device)
     local = resolve_model_dir(opts.model)
     source = str(local) if local is not None else opts.model
-    try:
-        model = WhisperModel(
+
+    def load_model() -> Any:
+        return WhisperModel(
             source,
             device=device,
             compute_type=compute_type,
@@ -216,6 +306,12 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
             num_workers=1,  # one call at a time here; more run in helpers
             local_files_only=local is not None,
         )
+
+    try:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(_SAMPLING_SEED)  # before any thread samples
+        model = load_model()
     except ValueError as e:  # unknown compute type or model size
         raise ModelNotFoundError(opts.model, str(e).splitlines()[0]) from e
     except RuntimeError as e:  # CUDA missing, corrupt model.bin, ...
@@ -237,7 +333,7 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
         compute_type=compute_type,
         language=opts.language or ("en" if english_only else "auto"),
     )
-    return FasterWhisperEngine(model, info, opts, english_only)
+    return FasterWhisperEngine(model, info, opts, english_only, load_model)
 
 
 # A stand-in for a slot that died in a call: it goes back to no free list.

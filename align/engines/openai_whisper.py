@@ -35,6 +35,7 @@ _INSTALL_HINT = "install the extra: pip install 'turnalign[torch]'"
 _CONDITION_ON_PREVIOUS_TEXT = False
 # Whisper's (and faster-whisper's) default fallback: retry a failed window hotter.
 _TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+_SAMPLING_SEED = 1
 # openai-whisper has no int8 path; these are the compute types it can honour.
 _COMPUTE_TYPES = ("default", "float32", "float16")
 
@@ -123,20 +124,14 @@ class OpenAIWhisperEngine:
         total_s = len(audio) / SAMPLE_RATE
         if len(audio) == 0:
             return Heard((), lang or "")
-        result = self._transcribe_fn(
-            self._model,
-            audio,
-            verbose=None,  # None: print nothing (False still draws a tqdm bar)
-            temperature=_TEMPERATURES,
-            condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
-            initial_prompt=prompt,
-            word_timestamps=True,
-            language=lang,
-            task="transcribe",
-            # beam_size None is greedy decoding; a beam of 1 would run the slower beam search.
-            beam_size=self._beam_size if self._beam_size > 1 else None,
-            fp16=self._fp16,
-        )
+        # Temperature fallback samples from torch's generator: each call starts it from the
+        # same seed (and leaves the caller's state alone), so a window hears the same words
+        # in every run.
+        torch, _ = _import_backend()
+        cuda = [self._model.device.index or 0] if self._model.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(_SAMPLING_SEED)
+            result = self._call(audio, prompt, lang)
         words: list[HeardWord] = []
         for seg in result["segments"]:
             for w in seg.get("words", ()):
@@ -151,6 +146,22 @@ class OpenAIWhisperEngine:
         if on_progress is not None:
             on_progress(total_s, total_s)
         return Heard(tuple(words), str(result.get("language") or lang or ""))
+
+    def _call(self, audio: np.ndarray, prompt: str | None, lang: str | None) -> Any:
+        return self._transcribe_fn(
+            self._model,
+            audio,
+            verbose=None,  # None: print nothing (False still draws a tqdm bar)
+            temperature=_TEMPERATURES,
+            condition_on_previous_text=_CONDITION_ON_PREVIOUS_TEXT,
+            initial_prompt=prompt,
+            word_timestamps=True,
+            language=lang,
+            task="transcribe",
+            # beam_size None is greedy decoding; a beam of 1 would run the slower beam search.
+            beam_size=self._beam_size if self._beam_size > 1 else None,
+            fp16=self._fp16,
+        )
 
 
 def load_engine(opts: EngineOptions) -> OpenAIWhisperEngine:

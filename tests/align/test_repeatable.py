@@ -22,6 +22,7 @@ from align.errors import EXIT_OK
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "michaelandsickmichael"
 JFK_FLAC = REPO_ROOT / "tests" / "data" / "jfk.flac"
+ACOUSTIC_CORPUS = REPO_ROOT / "tests" / "data" / "acoustic_corpus.wav"
 JFK_TEXT = (
     "And so, my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
@@ -81,3 +82,31 @@ def test_every_path_gives_byte_identical_json(
     got["ray, first item"], got["ray, second item"] = first, second
     differ = [name for name, data in got.items() if data != reference]
     assert not differ, f"differ from align --engine-workers 1: {differ}"
+
+
+def test_audio_that_needs_the_temperature_fallback_hears_the_same_words_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A real 27 s recording under a -22 dBFS noise floor: tiny.en repeats itself at
+    # temperature 0 (Whisper's compression-ratio check fails), so the chunk is sampled at
+    # higher temperatures. Before that sampling was seeded per fallback, runs differed.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from align.engines.base import EngineOptions
+    from align.engines.faster_whisper import load_engine
+
+    speech = audio.load(ACOUSTIC_CORPUS).samples
+    noise = np.random.default_rng(7).standard_normal(len(speech)).astype(np.float32)
+    samples = speech + noise * np.float32(10 ** (-22 / 20))  # shape: (n,), float32, 16 kHz
+    engine = load_engine(EngineOptions(workers=2))
+    try:
+        with caplog.at_level("INFO", logger="align.engines.faster_whisper"):
+            first = engine.transcribe(samples)
+        assert "temperature fallback" in caplog.text, "the noisy clip no longer needs it"
+        again = engine.transcribe(samples)
+        with ThreadPoolExecutor(2) as pool:  # one of the two runs in the helper process
+            both = list(pool.map(lambda _: engine.transcribe(samples), range(2)))
+    finally:
+        engine.close()
+    assert first.words, "nothing heard"
+    assert [h.words == first.words for h in (again, *both)] == [True, True, True]
