@@ -7,16 +7,17 @@ can. ``bind_evidence`` decides it in one ordered pass:
 1. Each turn on its own: its pairs bind its tokens unless its matched text is chance ("the",
    "and"); a token's time is the span of the heard words it pairs with; a short run of edge
    words timed far from the rest of the turn is someone else's speech and is let go.
-2. Then turn by turn in time order: an edge word detached from its turn is let go when it
-   only resembles a heard word, or takes the identical heard word next to its turn (the
-   time-aware tie-break); then the boundary with the previous turn is settled: an edge word
-   that runs with the neighbour's speech, while the neighbour lacks that very word at that
-   edge, is the neighbour's.
+2. Then turn by turn in time order: an edge word (or a run of them) detached from its turn
+   is let go when it only resembles heard words, or takes the identical heard word next to
+   its turn (the time-aware tie-break); then the boundary with the previous turn is
+   settled: an edge word that runs with the neighbour's speech, while the neighbour lacks
+   that very word at that edge, is the neighbour's.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 
 from align.engines.base import HeardWord
@@ -30,6 +31,14 @@ from align.timing.types import TimingOptions, TokenSlot
 _FAR_EDGE_S = 8.0
 # Only a short run at the edge is let go, and only from a turn whose rest is longer.
 _FAR_EDGE_MAX_WORDS = 3
+# This many edge words in a row paired only with unlike heard words (mean similarity below
+# this) spread over more than this many times their typical duration are another sentence,
+# not this turn's words misheard: a turn's end Whisper did not hear pairs with whatever
+# speech follows, even when Whisper stretched the last word it did hear over the pause.
+# Words misheard in noise ("Thou art thy" as "Now our son,") keep about their own length.
+_UNLIKE_RUN_WORDS = 3
+_UNLIKE_SIMILARITY = 0.5
+_UNLIKE_STRETCH = 2.0
 
 
 def bind_evidence(
@@ -138,11 +147,35 @@ def _settle_detached_edges(
 ) -> None:
     """An edge word ``detached_gap_s`` or more from the rest of its turn: let go when it
     only resembles what was heard, or moved onto the identical unused heard word within
-    ``max_word_gap_s`` of its turn."""
-    timed = [q for q in ks if slots[q].start is not None]
-    if len(timed) < 2:
-        return
-    for edge, inner, before in ((timed[0], timed[1], True), (timed[-1], timed[-2], False)):
+    ``max_word_gap_s`` of its turn. A run of such words that only resemble what was heard,
+    that far from the turn's matched words, is let go together: a turn's end Whisper did
+    not hear pairs with whatever comes next ("...power to do for them." with "There's a
+    little bit of water in the sink", 13 s of the next turn's audio under loud noise)."""
+    for before in (True, False):
+        timed = [q for q in ks if slots[q].start is not None]
+        if len(timed) < 2:
+            return
+        order = timed if before else timed[::-1]
+        edge, inner = order[0], order[1]
+        run = list(itertools.takewhile(lambda q: all(k == "sub" for k in slots[q].kinds), order))
+        if 1 < len(run) < len(order):
+            a, b = (slots[run[-1]], slots[order[len(run)]])
+            assert a.start is not None and a.end is not None
+            assert b.start is not None and b.end is not None
+            detached = (b.start - a.end if before else a.start - b.end) >= opts.detached_gap_s
+            sims = [max(slots[q].sims) for q in run]
+            span_s = max(slots[q].end or 0.0 for q in run) - min(slots[q].start or 0.0 for q in run)
+            expected_s = sum(len(slots[q].text) + 1 for q in run) * opts.seconds_per_char
+            unlike = (
+                len(run) >= _UNLIKE_RUN_WORDS
+                and sum(sims) / len(sims) < _UNLIKE_SIMILARITY
+                and span_s > _UNLIKE_STRETCH * expected_s
+            )
+            if detached or unlike:
+                for q in run:
+                    used.difference_update(slots[q].heard)
+                    slots[q].unbind()
+                continue
         e, n = slots[edge], slots[inner]
         assert e.start is not None and e.end is not None
         assert n.start is not None and n.end is not None

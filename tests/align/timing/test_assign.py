@@ -9,8 +9,10 @@ turns, and the unheard runs between timed words. The properties on real heard wo
 
 from __future__ import annotations
 
+from typing import cast
+
 from align.engines.base import HeardWord
-from align.text.match import Pair
+from align.text.match import Pair, PairKind, similarity
 from align.text.normalize import normalize_token
 from align.timing import TimedTranscript, TokenSlot, assign_times
 
@@ -35,9 +37,11 @@ def _time(
             slots.append(TokenSlot(turn=t, word=w, text=token, units=units, unit_start=n_units))
             n_units += 1
     words = [HeardWord(text, a, b, 0.9) for text, a, b in heard]
+    written = [u for s in slots for u in s.units]
     unit_pairs = [
-        Pair(first_unit[tw], h, kind, 1.0 if kind == "exact" else 0.4)  # type: ignore[arg-type]
+        Pair(first_unit[tw], h, cast(PairKind, kind), similarity(written[first_unit[tw]], u))
         for tw, h, kind in pairs
+        for u in normalize_token(words[h].text)[:1]
     ]
     return assign_times(
         [f"Speaker {t % 2 + 1}" for t in range(len(turns))],
@@ -190,3 +194,31 @@ def test_a_closing_run_squeezed_by_the_next_turn_stays_in_order() -> None:
     assert first.words[4].status == "interpolated"
     assert first.end is not None and second.start is not None
     assert first.end <= second.start
+
+
+def test_a_turn_end_paired_with_another_sentence_is_let_go() -> None:
+    # Whisper stretched "be" over the pause and never heard "...to do for them."; the text
+    # matcher paired those words with the next speaker's "there's a little bit of water",
+    # which then stretched this turn 4 s over the next one.
+    heard = _heard_run("how much there might", 1.0) + [("be", 2.2, 5.4)]
+    heard += _heard_run("there's a little bit of water", 5.4, 0.6)
+    turns = ["How much there might be to do for them.", "So this is the sick corpus."]
+    pairs = [((0, i), i, "exact") for i in range(5)]
+    pairs += [((0, 5 + i), 5 + i, "sub") for i in range(4)]
+    timed = _time(turns, heard, pairs)
+    first = timed.turns[0]
+    assert first.end is not None and first.end < 6.0
+    assert all(w.status != "substituted" for w in first.words)
+    unclaimed = [m for m in timed.mismatches if m.kind == "not_in_transcript"]
+    assert unclaimed and "water" in unclaimed[0].text
+
+
+def test_a_turn_end_heard_as_similar_words_keeps_them() -> None:
+    # "...to do for them" heard as "to due four then": misheard, not another sentence.
+    heard = _heard_run("how much there might be", 1.0) + _heard_run("to due four then", 2.5)
+    turns = ["How much there might be to do for them."]
+    pairs = [((0, i), i, "exact") for i in range(6)]
+    pairs += [((0, 6 + i), 6 + i, "sub") for i in range(3)]
+    turn = _time(turns, heard, pairs).turns[0]
+    assert [w.status for w in turn.words[6:]] == ["substituted"] * 3
+    assert turn.end == 3.7
