@@ -205,9 +205,25 @@ class Segment:
     context: Item | None
 
 
+# Whisper gives words no length where its timestamps collapse, most often at a chunk's last
+# words ("alright@2478.59-2478.59 thanks.@2480.11-2480.11", said at 2478.1-2479.0): the pause
+# beside them is made up. A stretch cut there started past the real word, and the aligner,
+# reading from 0.6 s before Whisper's start, could not reach it (1.25-1.9 s off in an hour).
+_COLLAPSED_WORD_S = 0.01
+
+
+def _collapsed(item: Item) -> bool:
+    return (
+        item.start_s is not None
+        and item.end_s is not None
+        and item.end_s - item.start_s < _COLLAPSED_WORD_S
+    )
+
+
 def plan_segments(items: Sequence[Item], duration_s: float, opts: RefineOptions) -> list[Segment]:
     """Cut ``items`` into independent stretches (see ``RefineOptions``); never before an
-    item with untranscribed speech before it or one the engine did not hear."""
+    item with untranscribed speech before it or one the engine did not hear, nor next to a
+    word with no length."""
     cuts: list[int] = []
     seg_start_s: float | None = None
     for k in range(1, len(items)):
@@ -222,6 +238,8 @@ def plan_segments(items: Sequence[Item], duration_s: float, opts: RefineOptions)
             continue
         if not it.heard or it.foreign_before is not None:
             continue
+        if _collapsed(prev) or _collapsed(it):
+            continue  # a pause next to a word Whisper gave no length is no measured pause
         need_gap_s = opts.segment_gap_s if length_s < 2 * opts.segment_s else opts.segment_gap_s / 4
         if it.start_s - prev.end_s >= need_gap_s:
             cuts.append(k)

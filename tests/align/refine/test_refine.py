@@ -480,6 +480,22 @@ def test_segments_tile_the_words_and_cut_only_before_heard_words(three_turns: Re
         assert b.start_s < a.end_s == items[b.start].start_s  # the pause is in both spans
 
 
+def test_no_cut_next_to_a_word_whisper_gave_no_length(three_turns: Result) -> None:
+    # Collapsed timestamps ("alright@2478.59-2478.59 thanks.@2480.11-2480.11") make up the
+    # pause beside them; a stretch cut there began past the real word (an hour: 1.9 s off).
+    from align.refine.plan import RefineOptions, plan_items, plan_segments
+
+    items = plan_items(three_turns, True)
+    duration_s = three_turns.audio.duration
+    opts = RefineOptions(segment_s=5.0)
+    cut = plan_segments(items, duration_s, opts)[1].start
+    before = items[cut - 1]
+    assert before.start_s is not None
+    before.end_s = before.start_s  # Whisper's zero-length last word before the pause
+    again = [s.start for s in plan_segments(items, duration_s, opts)]
+    assert cut not in again and len(again) >= 2
+
+
 def _read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16) / 32768.0
