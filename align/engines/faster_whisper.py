@@ -195,18 +195,17 @@ class FasterWhisperEngine:
         }
         segments, info = self._model.transcribe(samples, **sequential, temperature=0.0)
         chunks = _collect(segments, offset_s, total_s, on_progress)
-        failed = [c for c in chunks if c.failed]
-        if failed and self._load_model is not None:
+        if any(c.failed for c in chunks) and self._load_model is not None:
             try:
                 fresh = self._load_model()
             except (RuntimeError, OSError) as e:  # out of memory: keep what temperature 0 heard
                 log.warning("cannot load a second model for the fallback: %s", e)
             else:
-                for a_s, b_s in _spans(chunks, total_s):
+                for a_s, b_s, why in _spans(chunks, total_s):
                     log.info(
                         "%.1f-%.1fs: Whisper's checks failed at temperature 0 (%s); decoding "
                         "it again with the temperature fallback",
-                        offset_s + a_s, offset_s + b_s, failed[0].failed,
+                        offset_s + a_s, offset_s + b_s, why,
                     )  # fmt: skip
                     part = samples[round(a_s * SAMPLE_RATE) : round(b_s * SAMPLE_RATE)]
                     again, _ = fresh.transcribe(
@@ -260,18 +259,18 @@ def _collect(
     return chunks
 
 
-def _spans(chunks: list[_Chunk], total_s: float) -> list[tuple[float, float]]:
-    """The stretches (seconds into the window) of the failing chunks: each from its start
-    to the next chunk's, runs of failing chunks joined."""
-    out: list[tuple[float, float]] = []
+def _spans(chunks: list[_Chunk], total_s: float) -> list[tuple[float, float, str]]:
+    """The stretches (seconds into the window) of the failing chunks, and why the first of
+    each fails: each from its start to the next chunk's, runs of failing chunks joined."""
+    out: list[tuple[float, float, str]] = []
     for k, c in enumerate(chunks):
         if not c.failed:
             continue
         end_s = chunks[k + 1].start_s if k + 1 < len(chunks) else total_s
         if out and out[-1][1] == c.start_s:
-            out[-1] = (out[-1][0], end_s)
+            out[-1] = (out[-1][0], end_s, out[-1][2])
         else:
-            out.append((c.start_s, end_s))
+            out.append((c.start_s, end_s, c.failed))
     return out
 
 

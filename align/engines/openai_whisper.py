@@ -75,9 +75,17 @@ class OpenAIWhisperEngine:
     """A loaded openai-whisper model. Build with ``load_engine``."""
 
     def __init__(
-        self, model: Any, transcribe_fn: Any, info: EngineInfo, *, fp16: bool, beam_size: int
+        self,
+        model: Any,
+        transcribe_fn: Any,
+        info: EngineInfo,
+        *,
+        fp16: bool,
+        beam_size: int,
+        torch: Any,
     ) -> None:
         self._model = model
+        self._torch = torch
         self._transcribe_fn = transcribe_fn
         self._info = info
         self._fp16 = fp16
@@ -127,10 +135,9 @@ class OpenAIWhisperEngine:
         # Temperature fallback samples from torch's generator: each call starts it from the
         # same seed (and leaves the caller's state alone), so a window hears the same words
         # in every run.
-        torch, _ = _import_backend()
         cuda = [self._model.device.index or 0] if self._model.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(_SAMPLING_SEED)
+        with self._torch.random.fork_rng(devices=cuda):
+            self._torch.manual_seed(_SAMPLING_SEED)
             result = self._call(audio, prompt, lang)
         words: list[HeardWord] = []
         for seg in result["segments"]:
@@ -195,7 +202,9 @@ def load_engine(opts: EngineOptions) -> OpenAIWhisperEngine:
         compute_type="float16" if fp16 else "float32",
         language=opts.language or ("en" if english_only else "auto"),
     )
-    return OpenAIWhisperEngine(model, whisper.transcribe, info, fp16=fp16, beam_size=opts.beam_size)
+    return OpenAIWhisperEngine(
+        model, whisper.transcribe, info, fp16=fp16, beam_size=opts.beam_size, torch=torch
+    )
 
 
 def _load_model(whisper: Any, name: str, device: str) -> Any:

@@ -117,6 +117,13 @@ def _gap_s(a: TokenSlot, b: TokenSlot) -> float:
     return b.start - a.end if b.start >= a.end else a.start - b.end
 
 
+def _inward_gap_s(outer: TokenSlot, inner: TokenSlot, before: bool) -> float:
+    """The pause from an edge token to the next one inward (``before``: at the turn's start)."""
+    assert outer.start is not None and outer.end is not None
+    assert inner.start is not None and inner.end is not None
+    return inner.start - outer.end if before else outer.start - inner.end
+
+
 def _let_go_far_edges(slots: list[TokenSlot], ks: list[int]) -> None:
     """Unbind a short run of edge words timed far from the rest of their turn: those heard
     words are someone else's, and the turn must not stretch over what lies between."""
@@ -159,10 +166,9 @@ def _settle_detached_edges(
         edge, inner = order[0], order[1]
         run = list(itertools.takewhile(lambda q: all(k == "sub" for k in slots[q].kinds), order))
         if 1 < len(run) < len(order):
-            a, b = (slots[run[-1]], slots[order[len(run)]])
-            assert a.start is not None and a.end is not None
-            assert b.start is not None and b.end is not None
-            detached = (b.start - a.end if before else a.start - b.end) >= opts.detached_gap_s
+            detached = (
+                _inward_gap_s(slots[run[-1]], slots[order[len(run)]], before) >= opts.detached_gap_s
+            )
             sims = [max(slots[q].sims) for q in run]
             span_s = max(slots[q].end or 0.0 for q in run) - min(slots[q].start or 0.0 for q in run)
             expected_s = sum(len(slots[q].text) + 1 for q in run) * opts.seconds_per_char
@@ -177,10 +183,8 @@ def _settle_detached_edges(
                     slots[q].unbind()
                 continue
         e, n = slots[edge], slots[inner]
-        assert e.start is not None and e.end is not None
         assert n.start is not None and n.end is not None
-        gap = n.start - e.end if before else e.start - n.end
-        if gap < opts.detached_gap_s:
+        if _inward_gap_s(e, n, before) < opts.detached_gap_s:
             continue
         if all(kind == "sub" for kind in e.kinds):
             # A dissimilar word far from the rest of its turn is no evidence of anything.
