@@ -14,11 +14,14 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 # The folder that holds the ``align`` package, for the helper's import path.
 _ROOT = str(Path(__file__).resolve().parents[1])
+# A closed helper that has not exited after this long is killed.
+_EXIT_WAIT_S = 5.0
 
 
 class HelperProcess:
@@ -65,12 +68,21 @@ class HelperProcess:
         return pickle.load(self._proc.stdout)
 
     def close(self) -> None:
-        """End the helper (it stops at the end of its input)."""
+        """End the helper: it stops at the end of its input. Its exit (the interpreter's
+        teardown, about 60 ms) is awaited in a thread, not here, so the caller goes on; this
+        process's own exit waits for that thread (at most ``_EXIT_WAIT_S``)."""
         try:
             if self._proc.stdin is not None:
                 self._proc.stdin.close()
-            self._proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
+        except OSError:
+            self.kill()
+            return
+        threading.Thread(target=self._reap, name="turnalign-helper-exit").start()
+
+    def _reap(self) -> None:
+        try:
+            self._proc.wait(timeout=_EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
             self.kill()
 
     def kill(self) -> None:

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +39,9 @@ from align.transcribe import (
     window_length_s,
 )
 from align.transcript import Transcript, read_transcript
+
+if TYPE_CHECKING:
+    from align.refine import RefineOptions, RefineWorkers
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +110,15 @@ def align_prepared(
 ) -> Result:
     """Align prepared inputs: transcribe, match, time, re-listen, refine, verify."""
     source = prepared.source
-    heard = transcribe_file(source, engine, opts.window_s, on_progress, source.duration_s)
-    return align_heard(prepared.transcript, heard, source, source.duration_s, engine, opts)
+    workers = _early_refine_workers(opts, source.duration_s)
+    try:
+        heard = transcribe_file(source, engine, opts.window_s, on_progress, source.duration_s)
+        return align_heard(
+            prepared.transcript, heard, source, source.duration_s, engine, opts, workers=workers
+        )
+    finally:
+        if workers is not None:
+            workers.kill()  # an error before refinement (it closes them when it runs)
 
 
 def align_file(
@@ -192,9 +203,11 @@ def align_heard(
     engine: Engine | None,
     opts: AlignOptions,
     reread: Callable[[float, float], np.ndarray] | None = None,
+    workers: RefineWorkers | None = None,
 ) -> Result:
     """Align a parsed transcript to the first pass's words; re-hear where it looped and
-    re-listen to gaps if allowed."""
+    re-listen to gaps if allowed. ``workers``: refinement's processes, started ahead
+    (``_early_refine_workers``)."""
     if opts.guard_loops and engine is not None:
         heard = guard_loops(transcript, heard, audio_path, duration_s, engine, reread)
     timed = match_and_time(transcript, heard, duration_s, opts)
@@ -212,16 +225,40 @@ def align_heard(
         quality=_quality(timed),
     )
     if opts.refine != "none":
-        from align.refine import RefineOptions, refine_result
+        from align.refine import refine_result
 
-        refine_opts = RefineOptions(workers=opts.refine_workers)
-        result = refine_result(result, audio_path, opts.refine, refine_opts)
+        result = refine_result(
+            result, audio_path, opts.refine, _refine_options(opts), workers=workers
+        )
+    elif workers is not None:
+        workers.close()
     if opts.verify and result.refine == "full":  # the forced aligner loaded and fits the text
         from align.refine.verify import verify_result
 
         result = verify_result(result, audio_path)
     result = flag_suspect_turns(result, opts.corrections)
     return replace(result, corrections=derive_corrections(result, opts.corrections))
+
+
+def _refine_options(opts: AlignOptions) -> RefineOptions:
+    from align.refine import RefineOptions
+
+    return RefineOptions(workers=opts.refine_workers)
+
+
+def _early_refine_workers(opts: AlignOptions, duration_s: float) -> RefineWorkers | None:
+    """Refinement's worker processes, started before the first pass so that their start-up
+    (about 0.3 s: imports and the aligner's load) is done when refinement begins; only
+    where refinement will run on more than one segment (a file of twice
+    ``RefineOptions.segment_s`` or more)."""
+    if opts.refine != "full" or opts.refine_workers < 2:
+        return None
+    refine_opts = _refine_options(opts)
+    if duration_s < 2 * refine_opts.segment_s:
+        return None
+    from align.refine import RefineWorkers
+
+    return RefineWorkers.start(refine_opts)
 
 
 def _no_engine_info() -> EngineInfo:

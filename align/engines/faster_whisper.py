@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ class FasterWhisperEngine:
         opts: EngineOptions,
         english_only: bool,
         load_model: Callable[[], Any] | None = None,
+        helpers: Sequence[EngineProcess] = (),
     ):
         self._model = model
         self._load_model = load_model
@@ -81,11 +82,12 @@ class FasterWhisperEngine:
 
             self._batched = BatchedInferencePipeline(model)
         # Slots that each run one call at a time: this process's model (None in the free
-        # list) and up to workers - 1 helper processes, started when first needed.
-        self._free: list[EngineProcess | None] = [None]
-        self._started = 1
+        # list) and up to workers - 1 helper processes, given started or started when
+        # first needed.
+        self._free: list[EngineProcess | None] = [None, *helpers]
+        self._started = 1 + len(helpers)
         self._slots_changed = threading.Condition()
-        self._helpers: list[EngineProcess] = []
+        self._helpers: list[EngineProcess] = list(helpers)
         weakref.finalize(self, _end_helpers, self._helpers)
 
     @property
@@ -306,24 +308,16 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
             local_files_only=local is not None,
         )
 
+    # Helpers start now, so their imports and model load overlap this process's load
+    # instead of delaying the first pass's second window; a model still to be downloaded
+    # is fetched here first (they start when first needed).
+    helpers = _start_helpers(opts) if local is not None else []
     try:
-        import ctranslate2
-
-        ctranslate2.set_random_seed(_SAMPLING_SEED)  # before any thread samples
-        model = load_model()
-    except ValueError as e:  # unknown compute type or model size
-        raise ModelNotFoundError(opts.model, str(e).splitlines()[0]) from e
-    except RuntimeError as e:  # CUDA missing, corrupt model.bin, ...
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if "cuda" in msg.lower():
-            raise EngineUnavailableError(ENGINE_NAME, f"device {device}: {msg}") from e
-        raise ModelNotFoundError(opts.model, msg) from e
-    except OSError as e:  # download failed (offline) or files missing
-        raise ModelNotFoundError(
-            opts.model,
-            "not bundled and could not be downloaded (offline?); "
-            "use tiny.en, base, or a local model folder",
-        ) from e
+        model = _first_load(load_model, opts.model, device)
+    except BaseException:
+        for helper in helpers:
+            helper.kill()
+        raise
     english_only = _is_english_only(local, opts.model)
     info = EngineInfo(
         name=ENGINE_NAME,
@@ -332,7 +326,41 @@ def load_engine(opts: EngineOptions) -> FasterWhisperEngine:
         compute_type=compute_type,
         language=opts.language or ("en" if english_only else "auto"),
     )
-    return FasterWhisperEngine(model, info, opts, english_only, load_model)
+    return FasterWhisperEngine(model, info, opts, english_only, load_model, helpers)
+
+
+def _first_load(load_model: Callable[[], Any], name: str, device: str) -> Any:
+    """The model, loaded here; its failures as this project's errors."""
+    try:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(_SAMPLING_SEED)  # before any thread samples
+        return load_model()
+    except ValueError as e:  # unknown compute type or model size
+        raise ModelNotFoundError(name, str(e).splitlines()[0]) from e
+    except RuntimeError as e:  # CUDA missing, corrupt model.bin, ...
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "cuda" in msg.lower():
+            raise EngineUnavailableError(ENGINE_NAME, f"device {device}: {msg}") from e
+        raise ModelNotFoundError(name, msg) from e
+    except OSError as e:  # download failed (offline) or files missing
+        raise ModelNotFoundError(
+            name,
+            "not bundled and could not be downloaded (offline?); "
+            "use tiny.en, base, or a local model folder",
+        ) from e
+
+
+def _start_helpers(opts: EngineOptions) -> list[EngineProcess]:
+    """``opts.workers - 1`` helper processes, or fewer where one cannot start (the engine
+    then starts them when first needed)."""
+    helpers: list[EngineProcess] = []
+    for _ in range(opts.workers - 1):
+        try:
+            helpers.append(EngineProcess(opts))
+        except EngineUnavailableError:
+            break
+    return helpers
 
 
 # A stand-in for a slot that died in a call: it goes back to no free list.

@@ -14,6 +14,6 @@ This package does not import ``worker``: ``python -m align.refine.worker`` runs 
 """
 
 from align.refine.plan import RefineOptions
-from align.refine.runner import DEFAULT_MODE, refine_result
+from align.refine.runner import DEFAULT_MODE, RefineWorkers, refine_result
 
-__all__ = ["DEFAULT_MODE", "RefineOptions", "refine_result"]
+__all__ = ["DEFAULT_MODE", "RefineOptions", "RefineWorkers", "refine_result"]

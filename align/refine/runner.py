@@ -28,6 +28,7 @@ import pickle
 import queue
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import audio
 from align.defaults import DEFAULT_REFINE_MODE
@@ -47,6 +48,9 @@ from align.refine.walk import (
 )
 from audio import AudioSource, open_reader
 
+if TYPE_CHECKING:  # the package does not import ``worker`` (``python -m`` runs it)
+    from align.refine.worker import WorkerProcess
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODE: RefineMode = DEFAULT_REFINE_MODE
@@ -64,6 +68,7 @@ def refine_result(
     mode: str,
     opts: RefineOptions = _DEFAULT_OPTIONS,
     aligner: PocketsphinxAligner | None = None,
+    workers: RefineWorkers | None = None,
 ) -> Result:
     """Refine the word, pause and turn boundaries of ``result`` by listening again.
 
@@ -74,6 +79,8 @@ def refine_result(
             alignment, and snapping where it could not help).
         opts: windows and thresholds.
         aligner: a loaded forced aligner to use; loaded on demand in "full" mode.
+        workers: worker processes started ahead (``RefineWorkers.start``), closed here;
+            started here when ``None`` and the pass has more than one segment.
 
     Returns:
         A new ``Result`` with refined times and ``refine`` set to the mode applied ("fast"
@@ -86,18 +93,27 @@ def refine_result(
     if mode not in REFINE_MODES:
         raise UsageError(f"unknown refine mode '{mode}'; choose {', '.join(REFINE_MODES)}")
     if mode == "none":
+        if workers is not None:
+            workers.close()
         return result
     items = plan_items(result, recover=opts.recover_unheard and mode == "full")
-    if mode == "full" and aligner is None and items:
-        aligner = _try_load_aligner(result, items, opts)
-    if mode == "fast" or aligner is None:
-        aligner = None
-        items = [it for it in items if not it.optional]
-    if items:
-        try:
-            _refine_items(items, audio_path, result.audio.duration, aligner, opts)
-        except audio.AudioError as e:
-            raise AudioDecodeError(e.path, e.reason) from e
+    helpers = workers if workers is not None else RefineWorkers()
+    try:
+        segments = plan_segments(items, result.audio.duration, opts) if items else []
+        if workers is None and mode == "full" and opts.workers > 1 and len(segments) > 1:
+            helpers = RefineWorkers.start(opts)  # start-up overlaps the aligner's load
+        if mode == "full" and aligner is None and items:
+            aligner = _try_load_aligner(result, items, opts)
+        if mode == "fast" or aligner is None:
+            aligner = None
+            items = [it for it in items if not it.optional]
+        if items:
+            _refine_items(items, audio_path, result.audio.duration, aligner, opts, helpers)
+        helpers.close()
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+    finally:
+        helpers.kill()  # Ctrl-C or an error: stop them at once (nothing left after close)
     turns, mismatches = rebuild_turns(result, items)
     applied = mode if not items else "full" if aligner is not None else "fast"
     return result.with_turns(turns, mismatches=mismatches, refine=applied)
@@ -128,12 +144,13 @@ def _refine_items(
     duration_s: float,
     aligner: PocketsphinxAligner | None,
     opts: RefineOptions,
+    helpers: RefineWorkers,
 ) -> None:
     """Refine every segment of ``items`` in place: here, one after another, or with the
     help of worker processes (pocketsphinx holds the GIL, so threads would not help)."""
     segments = plan_segments(items, duration_s, opts)
-    if aligner is not None and len(segments) > 1 and opts.workers > 1:
-        counts = _refine_in_processes(items, segments, audio_path, aligner, opts)
+    if aligner is not None and len(segments) > 1 and helpers.workers:
+        counts = _refine_in_processes(items, segments, audio_path, aligner, opts, helpers)
     else:
         cursor = open_reader(audio_path)
         counts = []
@@ -151,17 +168,16 @@ def _refine_in_processes(
     audio_path: AudioSource,
     aligner: PocketsphinxAligner,
     opts: RefineOptions,
+    helpers: RefineWorkers,
 ) -> list[tuple[int, int]]:
-    """Send segments to ``opts.workers - 1`` worker processes while they are busy and
-    refine the rest here, reading the file once, in order; at most one segment's audio
-    waits per worker. A segment whose worker fails is refined here instead."""
-    from align.refine.worker import WorkerProcess
-
+    """Send segments to the worker processes while they are busy and refine the rest
+    here, reading the file once, in order; at most one segment's audio waits per worker.
+    A segment whose worker fails is refined here instead."""
     cursor = open_reader(audio_path)
     counts: list[tuple[int, int]] = []
     idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
     pending: dict[Future[tuple[list[Item], tuple[int, int]]], tuple[Segment, ArrayCursor]] = {}
-    workers: list[WorkerProcess] = []
+    workers = helpers.workers
 
     def remote(task: SegmentTask) -> tuple[list[Item], tuple[int, int]]:
         worker = idle.get()
@@ -185,15 +201,8 @@ def _refine_in_processes(
             items[seg.start : seg.stop] = refined
             counts.append(count)
 
-    threads = ThreadPoolExecutor(opts.workers - 1, thread_name_prefix="turnalign-refine")
-    finished = False
+    threads = ThreadPoolExecutor(len(workers), thread_name_prefix="turnalign-refine")
     try:
-        for _ in range(opts.workers - 1):
-            try:
-                workers.append(WorkerProcess(opts.forced))
-            except OSError as e:
-                log.debug("cannot start a refine worker: %s", e)
-                break
         for w in workers:
             idle.put(w)
         for k, seg in enumerate(segments):
@@ -209,15 +218,41 @@ def _refine_in_processes(
             if k + 1 < len(segments):
                 cursor.release(segments[k + 1].start_s)
         collect(wait_all=True)
-        finished = True
     finally:
-        for w in list(workers):
-            if finished:
-                w.close()
-            else:  # Ctrl-C or an error: stop them at once
-                w.kill()
         threads.shutdown(cancel_futures=True)
     return counts
 
 
-__all__ = ["DEFAULT_MODE", "refine_result"]
+class RefineWorkers:
+    """The refinement's worker processes (``opts.workers - 1``). ``start`` them before
+    other work (the pipeline does, before the first pass) so their start-up overlaps it;
+    ``refine_result`` closes them when done. A worker that fails leaves ``workers``."""
+
+    def __init__(self) -> None:
+        self.workers: list[WorkerProcess] = []
+
+    @classmethod
+    def start(cls, opts: RefineOptions) -> RefineWorkers:
+        from align.refine.worker import WorkerProcess
+
+        out = cls()
+        for _ in range(opts.workers - 1):
+            try:
+                out.workers.append(WorkerProcess(opts.forced))
+            except OSError as e:
+                log.debug("cannot start a refine worker: %s", e)
+                break
+        return out
+
+    def close(self) -> None:
+        """Let them end (a no-op once closed or killed)."""
+        while self.workers:
+            self.workers.pop().close()
+
+    def kill(self) -> None:
+        """Stop them now (Ctrl-C or an error)."""
+        while self.workers:
+            self.workers.pop().kill()
+
+
+__all__ = ["DEFAULT_MODE", "RefineWorkers", "refine_result"]
