@@ -99,8 +99,7 @@ def refine_result(
     items = plan_items(result, recover=opts.recover_unheard and mode == "full")
     helpers = workers if workers is not None else RefineWorkers()
     try:
-        segments = plan_segments(items, result.audio.duration, opts) if items else []
-        if workers is None and mode == "full" and opts.workers > 1 and len(segments) > 1:
+        if workers is None and mode == "full" and _parallel(items, result.audio.duration, opts):
             helpers = RefineWorkers.start(opts)  # start-up overlaps the aligner's load
         if mode == "full" and aligner is None and items:
             aligner = _try_load_aligner(result, items, opts)
@@ -117,6 +116,11 @@ def refine_result(
     turns, mismatches = rebuild_turns(result, items)
     applied = mode if not items else "full" if aligner is not None else "fast"
     return result.with_turns(turns, mismatches=mismatches, refine=applied)
+
+
+def _parallel(items: Sequence[Item], duration_s: float, opts: RefineOptions) -> bool:
+    """Whether worker processes would get work: more than one segment to share."""
+    return opts.workers > 1 and bool(items) and len(plan_segments(items, duration_s, opts)) > 1
 
 
 def _try_load_aligner(

@@ -4,12 +4,14 @@ The engine's helpers start while this process loads its own model, refinement's 
 before the first pass, and a closed helper's exit is awaited off the caller's path. These
 tests check what that must not break: a helper that was closed still ends, and a failure
 before a helper's work begins (a model that cannot load, an engine error in the first
-pass) leaves no helper process running.
+pass) leaves no helper process running. Every helper a test starts is recorded as it
+starts (``spawned``), so each is checked by its own process, not by a scan of the system.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,56 +32,58 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "michaelandsickmichael.flac"
 EXAMPLE_TEXT = ROOT / "examples" / "michaelandsickmichael.txt"
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/task").is_dir(), reason="child processes are listed from /proc"
-)
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, HelperProcess]]]:
+    """``(module, helper)`` for every helper process started during the test; any still
+    running at its end are killed, so one test's leftovers cannot reach the next."""
+    started: list[tuple[str, HelperProcess]] = []
+    real = HelperProcess.__init__
+
+    def record(self: HelperProcess, module: str) -> None:
+        real(self, module)
+        started.append((module, self))
+
+    monkeypatch.setattr(HelperProcess, "__init__", record)
+    yield started
+    for _, helper in started:
+        helper.kill()
 
 
-def _children(module: str) -> list[int]:
-    """This process's live children running ``python -m module``."""
-    pids: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue  # gone meanwhile
-            if module.encode() in cmd and state != "Z":
-                pids.append(int(pid))
-    return pids
+def _running(spawned: list[tuple[str, HelperProcess]], module: str) -> int:
+    return sum(1 for m, h in spawned if m == module and h.alive)
 
 
-def _gone(module: str, within_s: float = 10.0) -> bool:
+def _all_ended(spawned: list[tuple[str, HelperProcess]], within_s: float = 10.0) -> bool:
     deadline = time.monotonic() + within_s
-    while _children(module):
+    while any(h.alive for _, h in spawned):
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.05)
+        time.sleep(0.02)
     return True
 
 
-def test_a_closed_helper_ends_and_is_reaped() -> None:
+def test_a_closed_helper_ends_and_is_reaped(spawned: list[tuple[str, HelperProcess]]) -> None:
     workers = RefineWorkers.start(RefineOptions(workers=3))
     assert len(workers.workers) == 2
-    assert len(_children("align.refine.worker")) == 2
+    assert _running(spawned, "align.refine.worker") == 2
     workers.close()
     assert workers.workers == []
-    assert _gone("align.refine.worker")
+    assert _all_ended(spawned)
 
 
-def test_a_killed_helper_stops_at_once() -> None:
+def test_a_killed_helper_stops_at_once(spawned: list[tuple[str, HelperProcess]]) -> None:
     helper = HelperProcess("align.refine.worker")  # waits for its options, forever
     assert helper.alive
     helper.kill()
-    assert not helper.alive
-    assert _gone("align.refine.worker", within_s=1.0)
+    assert not helper.alive  # kill() waits for it
 
 
-def test_a_model_that_cannot_load_leaves_no_helper_running(tmp_path: Path) -> None:
+def test_a_model_that_cannot_load_leaves_no_helper_running(
+    tmp_path: Path, spawned: list[tuple[str, HelperProcess]]
+) -> None:
     """The engine's helpers start before its model loads here; with a corrupt model
-    none is left running once the error reaches the caller (killed, or ended on the same
-    error)."""
+    none is left running once the error reaches the caller."""
     model = tmp_path / "broken-model"
     model.mkdir()
     (model / "model.bin").write_bytes(b"not a model" * 100)
@@ -87,7 +91,8 @@ def test_a_model_that_cannot_load_leaves_no_helper_running(tmp_path: Path) -> No
     (model / "vocabulary.txt").write_text("a\nb\n")
     with pytest.raises(ModelNotFoundError):
         load_engine("faster-whisper", EngineOptions(model=str(model), workers=2))
-    assert _gone("align.engines.worker", within_s=1.0)
+    assert [m for m, _ in spawned] == ["align.engines.worker"]
+    assert _running(spawned, "align.engines.worker") == 0  # kill() waits for it
 
 
 def _twice(tmp_path: Path) -> tuple[np.ndarray, Path]:
@@ -107,31 +112,35 @@ class _FailingEngine:
     info = EngineInfo("fake", "fake", "cpu", "none", "en")
     parallel = 1
 
-    def __init__(self) -> None:
+    def __init__(self, spawned: list[tuple[str, HelperProcess]]) -> None:
+        self.spawned = spawned
         self.workers_seen = -1
 
     def transcribe(self, samples: np.ndarray, **_kw: Any) -> Heard:
-        self.workers_seen = len(_children("align.refine.worker"))
+        self.workers_seen = _running(self.spawned, "align.refine.worker")
         raise OSError("read error")
 
 
-def test_an_error_in_the_first_pass_stops_the_early_refine_workers(tmp_path: Path) -> None:
+def test_an_error_in_the_first_pass_stops_the_early_refine_workers(
+    tmp_path: Path, spawned: list[tuple[str, HelperProcess]]
+) -> None:
     """Refinement's workers start before the first pass; an error there must not leave
     them waiting."""
     samples, text = _twice(tmp_path)
-    assert not _children("align.refine.worker")
     prepared = prepare(samples, text, AlignOptions(), SAMPLE_RATE)
-    engine = _FailingEngine()
+    engine = _FailingEngine(spawned)
     try:
         with pytest.raises(OSError, match="read error"):
             align_prepared(prepared, engine, AlignOptions())  # type: ignore[arg-type]
     finally:
         prepared.close()
     assert engine.workers_seen == 1  # started ahead: AlignOptions().refine_workers - 1
-    assert _gone("align.refine.worker", within_s=1.0)
+    assert _running(spawned, "align.refine.worker") == 0  # killed: kill() waits for it
 
 
-def test_a_whole_alignment_leaves_no_helper_behind(tmp_path: Path) -> None:
+def test_a_whole_alignment_leaves_no_helper_behind(
+    tmp_path: Path, spawned: list[tuple[str, HelperProcess]]
+) -> None:
     """Engine helpers and refine workers started ahead all end with the run, and the
     run aligns every turn of the doubled example."""
     samples, text = _twice(tmp_path)
@@ -144,4 +153,5 @@ def test_a_whole_alignment_leaves_no_helper_behind(tmp_path: Path) -> None:
     assert result.refine == "full" and result.quality is not None
     assert result.quality.turns_aligned == len(result.turns) == 14
     engine.close()  # type: ignore[attr-defined]
-    assert _gone("align.engines.worker") and _gone("align.refine.worker")
+    assert sorted(m for m, _ in spawned) == ["align.engines.worker", "align.refine.worker"]
+    assert _all_ended(spawned)
