@@ -16,6 +16,7 @@ from align.model import RefineMode
 from align.text.match import MatchOptions
 from align.timing import TimingOptions
 from align.transcript import TranscriptFormat
+from audio.denoise import DenoiseOptions
 
 EngineName = Literal["faster-whisper", "openai-whisper"]
 
@@ -33,6 +34,9 @@ class AlignOptions:
     over, and drop the loop if it recurs (``align.guard``). ``verify``: before a
     transcript word is reported not in the audio, ask the forced aligner whether the audio
     holds it (``align.refine.verify``; with ``refine="full"``, where the aligner runs).
+    ``denoise``: with ``refine="full"``, a file under its ``max_snr_db`` reaches the forced
+    aligner with its noise floor subtracted (``audio.denoise``; Whisper hears the
+    original); ``None``: never.
     ``min_coverage``: ``align.align_file`` raises ``AlignmentFailedError`` (carrying the
     result) when less than this share of the transcript's words is heard; ``None`` never.
     Defaults are the CLI's (``align.defaults``).
@@ -52,6 +56,7 @@ class AlignOptions:
     refine: RefineMode = DEFAULT_REFINE_MODE
     refine_workers: int = 2
     verify: bool = True
+    denoise: DenoiseOptions | None = field(default_factory=DenoiseOptions)
     min_coverage: float | None = DEFAULT_MIN_COVERAGE
 
     def __post_init__(self) -> None:

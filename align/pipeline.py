@@ -39,6 +39,7 @@ from align.transcribe import (
     window_length_s,
 )
 from align.transcript import Transcript, read_transcript
+from audio.denoise import DenoisedAudio, measure_noise
 
 if TYPE_CHECKING:
     from align.refine import RefineOptions, RefineWorkers
@@ -224,20 +225,38 @@ def align_heard(
         mismatches=timed.mismatches,
         quality=_quality(timed),
     )
+    listen = aligner_audio(audio_path, opts)
     if opts.refine != "none":
         from align.refine import refine_result
 
-        result = refine_result(
-            result, audio_path, opts.refine, _refine_options(opts), workers=workers
-        )
+        result = refine_result(result, listen, opts.refine, _refine_options(opts), workers=workers)
     elif workers is not None:
         workers.close()
     if opts.verify and result.refine == "full":  # the forced aligner loaded and fits the text
         from align.refine.verify import verify_result
 
-        result = verify_result(result, audio_path)
+        result = verify_result(result, listen)
     result = flag_suspect_turns(result, opts.corrections)
     return replace(result, corrections=derive_corrections(result, opts.corrections))
+
+
+def aligner_audio(audio_path: audio.AudioSource, opts: AlignOptions) -> audio.SpanSource:
+    """What the forced aligner hears: the audio, or, when its noise floor is high, the
+    audio with the floor subtracted (``audio.denoise``)."""
+    if opts.refine != "full" or opts.denoise is None:
+        return audio_path
+    try:
+        profile = measure_noise(audio_path, opts.denoise)
+    except audio.AudioError as e:
+        raise AudioDecodeError(e.path, e.reason) from e
+    if not profile.noisy:
+        return audio_path
+    log.info(
+        "speech stands %.1f dB over the noise floor (%.1f dBFS); the aligner hears it denoised",
+        profile.snr_db,
+        profile.floor_db,
+    )
+    return DenoisedAudio(audio_path, profile)
 
 
 def _refine_options(opts: AlignOptions) -> RefineOptions:
@@ -282,6 +301,7 @@ def _quality(timed: TimedTranscript) -> Quality:
 
 __all__ = [
     "AlignOptions",
+    "aligner_audio",
     "EngineName",
     "Prepared",
     "align_file",

@@ -31,7 +31,9 @@ __all__ = [
     "AudioSource",
     "DecodedAudio",
     "SpanReader",
+    "ReadableAudio",
     "SpanReading",
+    "SpanSource",
     "decode_once",
     "open_reader",
     "resample",
@@ -229,13 +231,24 @@ class SpanReading(Protocol):
     def release_samples(self, before: int) -> None: ...
 
 
-def open_reader(source: AudioSource) -> SpanReading:
-    """A span reader for one stage: a ``SpanCursor`` decoding a path, or a reader of a
-    decoded recording (no second decode).
+class ReadableAudio(Protocol):
+    """A source that makes its own readers: ``DecodedAudio``, or one that transforms
+    another's reads (``audio.denoise.DenoisedAudio``)."""
+
+    def reader(self) -> SpanReading: ...
+
+
+SpanSource: TypeAlias = AudioSource | ReadableAudio
+"""What a stage reads spans from (``open_reader``)."""
+
+
+def open_reader(source: SpanSource) -> SpanReading:
+    """A span reader for one stage: a ``SpanCursor`` decoding a path, or the source's own
+    reader (a decoded recording: no second decode).
 
     Raises:
         AudioError: a path that cannot be opened.
     """
-    if isinstance(source, DecodedAudio):
-        return source.reader()
-    return SpanCursor(source)
+    if isinstance(source, (str, os.PathLike)):
+        return SpanCursor(source)
+    return source.reader()

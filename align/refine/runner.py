@@ -46,7 +46,7 @@ from align.refine.walk import (
     to_sample,
     walk_segment,
 )
-from audio import AudioSource, open_reader
+from audio import SpanSource, open_reader
 
 if TYPE_CHECKING:  # the package does not import ``worker`` (``python -m`` runs it)
     from align.refine.worker import WorkerProcess
@@ -64,7 +64,7 @@ _DEFAULT_OPTIONS = RefineOptions()
 
 def refine_result(
     result: Result,
-    audio_path: AudioSource,
+    audio_path: SpanSource,
     mode: str,
     opts: RefineOptions = _DEFAULT_OPTIONS,
     aligner: PocketsphinxAligner | None = None,
@@ -144,7 +144,7 @@ def _try_load_aligner(
 
 def _refine_items(
     items: list[Item],
-    audio_path: AudioSource,
+    audio_path: SpanSource,
     duration_s: float,
     aligner: PocketsphinxAligner | None,
     opts: RefineOptions,
@@ -169,7 +169,7 @@ def _refine_items(
 def _refine_in_processes(
     items: list[Item],
     segments: Sequence[Segment],
-    audio_path: AudioSource,
+    audio_path: SpanSource,
     aligner: PocketsphinxAligner,
     opts: RefineOptions,
     helpers: RefineWorkers,

@@ -37,7 +37,7 @@ from align.refine.decide import RoomAligner, context_snr_db, decide_room
 from align.refine.forced import PocketsphinxAligner, load_aligner
 from align.refine.retime import build_result
 from align.refine.rooms import Candidate, VerifyOptions, VerifyState, find_candidates, group_rooms
-from audio import SAMPLE_RATE, AudioSource, open_reader
+from audio import SAMPLE_RATE, SpanSource, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ _FLOOR_CONTEXT_S = 10.0
 
 def verify_result(
     result: Result,
-    audio_path: AudioSource,
+    audio_path: SpanSource,
     opts: VerifyOptions = VerifyOptions(),
     aligner: PocketsphinxAligner | None = None,
 ) -> Result:
