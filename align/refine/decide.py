@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 
 from align.refine.forced import PocketsphinxAligner, ScoredAlignment, load_aligner
 from align.refine.grammar import AlignToken
-from align.refine.rooms import Candidate, Key, Room, VerifyOptions, VerifyState
+from align.refine.rooms import (
+    Candidate,
+    Key,
+    Room,
+    VerifyOptions,
+    VerifyState,
+    repeat_copies,
+)
 from align.refine.snap import FRAME_S, SnapOptions, speech_mask
 from audio import SAMPLE_RATE
 
@@ -75,17 +82,28 @@ def decide_room(
     4. Where the room's speech stands less than ``opts.min_snr_db`` above the noise floor,
        the aligner's "left out" is no evidence for a short candidate: it is placed between
        its neighbours (evidence ``interpolated``), not reported.
+
+    Copies of a phrase written twice in a whole-turn candidate, or among the weakly paired
+    words the room reaches past (``Room.weak``), are optional on their own in every search;
+    the ones the accepted alignment leaves out go to ``state.dropped`` / ``state.unpaired``.
     """
     cands = room.candidates
     flagged = {key for c in cands for key in c.keys}
     group = {key: g for g, c in enumerate(cands) for key in c.keys}
+    copies = _copies(state, cands)
+    weak_copies = _weak_copies(state, room)
+    inner = {
+        key: n
+        for n, (first, count) in enumerate(copies + weak_copies)
+        for key in _span_keys(first, count)
+    }
 
     def tokens(required: set[int], optional: set[int]) -> tuple[list[Key], list[AlignToken]]:
         keys = [k for k in room.keys if k not in flagged or group[k] in required | optional]
         toks = [
-            AlignToken(state.word(k).text, True, group[k])
+            AlignToken(state.word(k).text, True, group[k], inner.get(k))
             if k in flagged and group[k] in optional
-            else AlignToken(state.word(k).text, _optional(state, k, flagged))
+            else AlignToken(state.word(k).text, _optional(state, k, flagged), None, inner.get(k))
             for k in keys
         ]
         return keys, toks
@@ -125,6 +143,18 @@ def decide_room(
         else:
             final = forced
     _take_times(state, room, keys, final, {k for k in flagged if group[k] in accepted})
+    placed = {k for k, sp in zip(keys, final.spans) if sp is not None}
+    for first, count in copies:
+        g = group[first]
+        if g in accepted and not placed & set(_span_keys(first, count)):
+            state.dropped.setdefault(cands[g].mismatch, []).append((first, count))
+    if accepted:
+        for first, count in weak_copies:
+            if not placed & set(_span_keys(first, count)):
+                state.unpaired.append((first, count))
+                for key in _span_keys(first, count):
+                    state.times.pop(key, None)
+                    state.moved.discard(key)
     return [c for g, c in enumerate(cands) if g in accepted], [
         c for g, c in enumerate(cands) if g not in accepted
     ]
@@ -154,6 +184,37 @@ def context_snr_db(
     return level - floor
 
 
+def _copies(state: VerifyState, cands: Sequence[Candidate]) -> list[tuple[Key, int]]:
+    """Phrases written twice in a row in the room's whole-turn candidates: the second
+    copy's first word and length, which the aligner may leave out on its own."""
+    out: list[tuple[Key, int]] = []
+    for c in cands:
+        words = state.result.turns[c.keys[0][0]].words
+        if len(c.keys) == len(words):
+            out += [(c.keys[a], b - a) for a, b in repeat_copies([w.text for w in words])]
+    return out
+
+
+def _weak_copies(state: VerifyState, room: Room) -> list[tuple[Key, int]]:
+    """Phrases written twice in a row in a neighbour's turn, one copy of which is among the
+    weakly paired words the room reaches past: the engine's text paired that copy with
+    other speech, and the audio may hold the phrase once."""
+    out: list[tuple[Key, int]] = []
+    keys = set(room.keys)
+    for turn in sorted({k[0] for k in room.weak}):
+        texts = [w.text for w in state.result.turns[turn].words]
+        for a, b in repeat_copies(texts):
+            for lo, hi in ((2 * a - b, a), (a, b)):
+                span = [(turn, j) for j in range(lo, hi)]
+                if all(k in room.weak and k in keys for k in span):
+                    out.append((span[0], hi - lo))
+    return out
+
+
+def _span_keys(first: Key, count: int) -> list[Key]:
+    return [(first[0], first[1] + n) for n in range(count)]
+
+
 def _typical_s(state: VerifyState, c: Candidate) -> float:
     """How long the candidate's words typically take to say."""
     return sum(len(state.word(k).text) + 1 for k in c.keys) * _SECONDS_PER_CHAR
@@ -166,7 +227,7 @@ def _speech_room_s(
     by the engine and claimed by no transcript word."""
     i = state.pos[c.keys[0]]
     j = state.pos[c.keys[-1]]
-    flagged = set(c.keys)
+    flagged = set(c.keys) | room.weak
     lo = next(
         (
             state.times[state.order[q]][1]

@@ -8,7 +8,7 @@ is (``place_found``), are pure bookkeeping: no audio, no pocketsphinx.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -17,32 +17,47 @@ class AlignToken:
     """One word to align: its written form, and whether the aligner may leave it out.
 
     Consecutive optional tokens with the same ``group`` are left out together or not at all
-    (a phrase is either spoken or not; ``align.refine.verify``).
+    (a phrase is either spoken or not; ``align.refine.verify``). Consecutive tokens with the
+    same ``inner`` may be left out together as well, inside a group or among required
+    tokens: a phrase written twice in a turn the engine did not hear ("I probably sound
+    quite different than I probably sound quite different than"), which the audio may
+    hold once. An ``inner`` run that starts where its group starts is not skippable alone.
     """
 
     text: str
     optional: bool = False
     group: int | None = None
+    inner: int | None = None
 
 
 def skip_targets(tokens: Sequence[AlignToken]) -> list[int | None]:
     """For each token, where leaving it out jumps to: the next position for an optional
-    token, past its group for the first of a group, ``None`` when it cannot be left out
-    (a required token, or one inside a group)."""
+    token, past its group for the first of a group, past its ``inner`` run for the first
+    of one, ``None`` when it cannot be left out (a required token, or one inside a group
+    or run)."""
     out: list[int | None] = []
     for k, t in enumerate(tokens):
+        prev = tokens[k - 1] if k > 0 else None
         if not t.optional:
-            out.append(None)
+            skip = None
         elif t.group is None:
-            out.append(k + 1)
-        elif k > 0 and tokens[k - 1].optional and tokens[k - 1].group == t.group:
-            out.append(None)  # inside a group: skipped with its first token only
+            skip = k + 1
+        elif prev is not None and prev.optional and prev.group == t.group:
+            skip = None  # inside a group: skipped with its first token only
         else:
-            end = k + 1
-            while end < len(tokens) and tokens[end].optional and tokens[end].group == t.group:
-                end += 1
-            out.append(end)
+            skip = _run_end(tokens, k, lambda u: (u.optional, u.group))
+        if skip is None and t.inner is not None and (prev is None or prev.inner != t.inner):
+            skip = _run_end(tokens, k, lambda u: u.inner)
+        out.append(skip)
     return out
+
+
+def _run_end(tokens: Sequence[AlignToken], k: int, key: Callable[[AlignToken], object]) -> int:
+    """The position after the run of tokens from ``k`` on with the same ``key``."""
+    end = k + 1
+    while end < len(tokens) and key(tokens[end]) == key(tokens[k]):
+        end += 1
+    return end
 
 
 def place_found(

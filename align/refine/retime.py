@@ -7,7 +7,7 @@ untimed, with more confidence; turns take the span of their new words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from align.model import Mismatch, Quality, Result, Turn, Word
@@ -32,13 +32,22 @@ def build_result(
     reported with more confidence, turns retimed over their new words."""
     result = state.result
     rejected_keys = {key for c in rejected for key in c.keys}
+    unpaired = {
+        (first[0], first[1] + n): first for first, count in state.unpaired for n in range(count)
+    }
     turns: list[Turn] = []
     for turn in result.turns:
         keys = [(turn.index, k) for k in range(len(turn.words))]
-        if not any(k in state.found or k in state.moved or k in rejected_keys for k in keys):
+        changed = state.found | state.moved | rejected_keys | unpaired.keys()
+        if not any(k in changed for k in keys):
             turns.append(turn)
             continue
-        words = [_word(state, key, key in rejected_keys) for key in keys]
+        words = [
+            _unpaired_word(state.word(key))
+            if key in unpaired
+            else _word(state, key, key in rejected_keys)
+            for key in keys
+        ]
         turns.append(_retime(turn, words, turns))
     gone = {c.mismatch for c in accepted}
     sure = {c.mismatch for c in rejected}
@@ -47,12 +56,18 @@ def build_result(
     mismatches: list[Mismatch] = []
     for i, m in enumerate(result.mismatches):
         if i in gone:
+            mismatches += [
+                _copy_report(state, first, count) for first, count in state.dropped.get(i, [])
+            ]
             continue
         if i in sure:
             m = replace(m, confidence=max(m.confidence, _REJECTED_CONFIDENCE))
         if m.kind == "not_in_transcript" and _explained(m, explained, opts.min_stolen_s):
             continue
+        if m.kind == "substitution" and _covers(m, unpaired):
+            continue  # the word it names was paired with speech that is not its own
         mismatches.append(m)
+    mismatches = _insert(mismatches, [_copy_report(state, *span) for span in state.unpaired])
     return result.with_turns(
         tuple(turns), mismatches=tuple(mismatches), quality=_requality(result.quality, turns)
     )
@@ -73,6 +88,51 @@ def _word(state: VerifyState, key: Key, rejected: bool) -> Word:
         start, end = state.times[key]
         return replace(w, start=start, end=end)
     return w
+
+
+def _copy_report(state: VerifyState, first: Key, count: int) -> Mismatch:
+    """A phrase's second copy in a turn the audio holds, which it holds only once."""
+    text = " ".join(state.word((first[0], first[1] + n)).text for n in range(count))
+    return Mismatch(
+        kind="not_in_audio",
+        turn=first[0],
+        text=text,
+        start=None,
+        end=None,
+        confidence=_REJECTED_CONFIDENCE,
+        word_start=first[1],
+        word_count=count,
+        reason="repeated phrase",
+    )
+
+
+def _unpaired_word(w: Word) -> Word:
+    return Word(w.text, None, None, "not_found", 0.0)
+
+
+def _covers(m: Mismatch, keys: Mapping[Key, Key]) -> bool:
+    if m.turn is None or m.word_start is None:
+        return False
+    return all((m.turn, m.word_start + n) in keys for n in range(max(1, m.word_count)))
+
+
+def _insert(mismatches: list[Mismatch], reports: Sequence[Mismatch]) -> list[Mismatch]:
+    """``mismatches`` with each report put before the first one of a later word."""
+    out = list(mismatches)
+    for r in reports:
+        assert r.turn is not None and r.word_start is not None
+        at = next(
+            (
+                i
+                for i, m in enumerate(out)
+                if m.turn is not None
+                and (m.turn, m.word_start if m.word_start is not None else 0)
+                > (r.turn, r.word_start)
+            ),
+            len(out),
+        )
+        out.insert(at, r)
+    return out
 
 
 def _span(state: VerifyState, c: Candidate) -> tuple[float, float]:

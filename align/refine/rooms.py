@@ -10,11 +10,12 @@ times that the decisions update; ``align.refine.retime`` builds the result from 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from align.model import Result, Word
 from align.refine.forced import ForcedAlignOptions
+from align.text.normalize import normalize_token
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class VerifyOptions:
     reported: at the stress suite's -30 dBFS floor (5-9 dB) the aligner left out words
     Whisper missed that were spoken. ``max_room_s``: a longer room is not checked (its
     flag stays as the text gave it).
+    ``weak_confidence``: a whole turn's room reaches past up to ``max_weak_words`` words of
+    its neighbour that the engine's text paired with it only weakly (substitutions below
+    this confidence): in noise the matcher paired the lost turn's audio with the next
+    turn's injected duplicate ("There's nothing in the grave." as "3 look in thy glass
+    and"), and a room framed by those words had no audio left for the turn.
     ``min_stolen_s``: unheard speech a verified candidate now explains drops its
     ``not_in_transcript`` report when they overlap by at least this much. ``forced``: the
     aligner's search (refinement's, so its decoder is loaded already); ``retry_beam``: a
@@ -56,6 +62,8 @@ class VerifyOptions:
     min_snr_db: float = 15.0
     max_room_s: float = 60.0
     min_stolen_s: float = 0.2
+    weak_confidence: float = 0.5
+    max_weak_words: int = 8
     forced: ForcedAlignOptions = field(default_factory=ForcedAlignOptions)
     retry_beam: float = 1e-200
 
@@ -68,8 +76,10 @@ class VerifyOptions:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 < self.retry_beam < 1.0:
             raise ValueError(f"retry_beam must be in (0, 1), got {self.retry_beam}")
-        if self.max_squeeze_words < 0:
-            raise ValueError(f"max_squeeze_words must be >= 0, got {self.max_squeeze_words}")
+        if min(self.max_squeeze_words, self.max_weak_words) < 0:
+            raise ValueError("max_squeeze_words and max_weak_words must be >= 0")
+        if not 0.0 <= self.weak_confidence <= 1.0:
+            raise ValueError(f"weak_confidence must be in [0, 1], got {self.weak_confidence}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,7 @@ class Room:
 
     candidates: list[Candidate]
     keys: list[Key]  # every word aligned in the room, in transcript order
+    weak: set[Key] = field(default_factory=set)  # weakly paired words the room reaches past
     start_s: float = 0.0
     end_s: float = 0.0
 
@@ -105,6 +116,12 @@ class VerifyState:
         self.found: set[Key] = set()
         self.moved: set[Key] = set()
         self.unverified: set[Key] = set()  # placed, though the audio could not confirm them
+        # Copies of a phrase written twice in an accepted turn that the audio holds once:
+        # the candidate's mismatch index -> (first word, word count) of each.
+        self.dropped: dict[int, list[tuple[Key, int]]] = {}
+        # Copies of a phrase written twice that the engine's text paired with other speech
+        # and the audio holds once: now untimed, to be reported.
+        self.unpaired: list[tuple[Key, int]] = []
 
     def word(self, key: Key) -> Word:
         return self.result.turns[key[0]].words[key[1]]
@@ -123,6 +140,34 @@ def find_candidates(result: Result) -> list[Candidate]:
         if keys:
             out.append(Candidate(i, keys))
     out.sort(key=lambda c: c.keys[0])
+    return out
+
+
+def repeat_copies(texts: Sequence[str], min_words: int = 3) -> list[tuple[int, int]]:
+    """The second copies of phrases written twice in a row, as (start, end) word positions.
+
+    "I probably sound quite different than I probably sound quite different than the"
+    gives the span of the second "I ... than". Phrases shorter than ``min_words`` are left
+    alone: speakers do say "I I" and "it took it took"; an earlier ASR pass's duplicates
+    run longer.
+    """
+    units = [" ".join(normalize_token(t)) for t in texts]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        size = next(
+            (
+                n
+                for n in range((len(units) - i) // 2, min_words - 1, -1)
+                if all(units[i:i + n]) and units[i:i + n] == units[i + n:i + 2 * n]
+            ),
+            0,
+        )  # fmt: skip
+        if size:
+            out.append((i + size, i + 2 * size))
+            i += 2 * size
+        else:
+            i += 1
     return out
 
 
@@ -155,8 +200,10 @@ def group_rooms(
         turns = state.result.turns
         whole = any(len(c.keys) == len(turns[c.keys[0][0]].words) for c in room.candidates)
         context = opts.turn_context_words if whole else opts.context_words
-        left = [i for i in range(lo - 1, -1, -1) if anchor(i)][:context]
-        right = [i for i in range(hi + 1, n) if anchor(i)][:context]
+        skip = opts.max_weak_words if whole else 0
+        left, weak_left = _context(state, range(lo - 1, -1, -1), anchor, context, skip, opts)
+        right, weak_right = _context(state, range(hi + 1, n), anchor, context, skip, opts)
+        room.weak = {state.order[i] for i in weak_left + weak_right}
         first = left[-1] if left else lo
         last = right[-1] if right else hi
         room.keys = [state.order[i] for i in range(first, last + 1)]
@@ -176,6 +223,37 @@ def group_rooms(
             continue
         out.append(room)
     return out
+
+
+def _context(
+    state: VerifyState,
+    order: Iterable[int],
+    anchor: Callable[[int], bool],
+    context: int,
+    skip: int,
+    opts: VerifyOptions,
+) -> tuple[list[int], list[int]]:
+    """The first ``context`` anchors in ``order``, past up to ``skip`` weakly paired ones
+    next to the candidate (they stay in the room, to be placed again), and those."""
+    out: list[int] = []
+    passed: list[int] = []
+    for i in order:
+        if not anchor(i):
+            continue
+        w = state.word(state.order[i])
+        if (
+            not out
+            and skip > 0
+            and w.status == "substituted"
+            and w.confidence < opts.weak_confidence
+        ):
+            skip -= 1
+            passed.append(i)
+            continue
+        out.append(i)
+        if len(out) == context:
+            break
+    return out, passed
 
 
 def _end_before(state: VerifyState, i: int) -> float:
@@ -202,4 +280,5 @@ __all__ = [
     "VerifyState",
     "find_candidates",
     "group_rooms",
+    "repeat_copies",
 ]

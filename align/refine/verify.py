@@ -17,6 +17,12 @@ out.) What the aligner leaves out is still believed, never reported, when
   (by energy, or words Whisper heard there that match no transcript word);
 - the room is too noisy for the aligner's "left out" to mean anything (a short candidate).
 
+A whole turn's room reaches past the words of its neighbour that the engine's text paired
+with it only weakly (in noise the matcher paired a lost turn's audio with the next turn's
+duplicated phrase), and a phrase written twice in a row in the turn, or in those weak
+words, may be left out on its own: the audio that holds it once gets the turn, and the copy
+is reported as a ``repeated phrase``.
+
 What the audio holds gets the aligner's times (evidence ``acoustic``; ``interpolated`` for
 the noisy-room case). Candidates with no timed word between them share one room (a run of
 turns Whisper skipped) and are decided in the same search.

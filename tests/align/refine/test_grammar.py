@@ -23,3 +23,22 @@ def test_an_optional_group_is_left_out_whole_or_not_at_all() -> None:
     assert place_found(names, skips, ["the", "sick", "corpus"]) == [0, 3, 4]
     assert place_found(names, skips, ["the", "the", "sick", "sick", "corpus"]) == [0, 1, 2, 3, 4]
     assert place_found(names, skips, ["the", "the", "sick", "corpus"]) is None  # half a group
+
+
+def test_a_copy_inside_a_group_may_be_left_out_alone() -> None:
+    # "so I sound I sound fine", the whole turn optional, its second "I sound" on its own too
+    texts = ["so", "I", "sound", "I", "sound", "fine"]
+    inner = [None, None, None, 0, 0, None]
+    tokens = [AlignToken(t, True, 1, n) for t, n in zip(texts, inner)] + [AlignToken("end")]
+    skips = skip_targets(tokens)
+    assert skips == [6, None, None, 5, None, None, None]
+    names = [t.text for t in tokens]
+    assert place_found(names, skips, ["so", "I", "sound", "fine", "end"]) == [0, 1, 2, 5, 6]
+    assert place_found(names, skips, ["end"]) == [6]
+    assert place_found(names, skips, texts + ["end"]) == list(range(7))
+    assert place_found(names, skips, ["so", "I", "sound", "I", "fine", "end"]) is None
+
+
+def test_a_copy_among_required_words_may_be_left_out() -> None:
+    tokens = [AlignToken("look", inner=None), AlignToken("look", inner=3), AlignToken("in")]
+    assert skip_targets(tokens) == [None, 2, None]

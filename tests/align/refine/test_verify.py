@@ -30,6 +30,7 @@ from align.model import (
     Turn,
     Word,
 )
+from align.refine.rooms import repeat_copies
 
 TOLERANCE_S = 0.25
 # The excerpt: conv_dev's first ten turns (69.5 s).
@@ -169,6 +170,78 @@ def test_a_turn_with_no_audio_stays_not_in_audio_and_its_neighbours_keep_their_t
         assert (after.start, after.end) == (before.start, before.end)
 
 
+def _with_copy(result: Result, turn: int, at: int, first: int, count: int) -> Result:
+    """``result`` with words ``[first, first + count)`` of ``turn`` written again before
+    word ``at``, untimed (an earlier ASR pass's duplicate)."""
+    t = result.turns[turn]
+    copy = tuple(Word(w.text, None, None, "not_found") for w in t.words[first : first + count])
+    words = (*t.words[:at], *copy, *t.words[at:])
+    turns = list(result.turns)
+    turns[turn] = replace(t, words=words, text=" ".join(w.text for w in words))
+    return result.with_turns(tuple(turns), mismatches=result.mismatches)
+
+
+def test_an_unheard_turn_is_placed_and_the_copy_written_in_it_reported(
+    conv_dev: Conversation, tmp_path: Path
+) -> None:
+    pytest.importorskip("pocketsphinx")
+    from align.refine.verify import verify_result
+
+    conv = conv_dev.head(N_TURNS)
+    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    # Turn 5 "This fair child of mine shall sum ...": the engine heard none of it, and the
+    # transcript writes "child of mine" twice.
+    result = _with_copy(_result_from_truth(conv, path), 5, 5, 2, 3)
+    result = _unheard(result, 5, 0, len(result.turns[5].words), "turn not heard")
+    out = verify_result(result, path)
+    assert [(m.turn, m.word_start, m.word_count, m.reason) for m in _flags(out)] == [
+        (5, 5, 3, "repeated phrase")
+    ]
+    t = out.turns[5]
+    assert t.status == "aligned" and t.start is not None and t.end is not None
+    assert all(w.start is None for w in t.words[5:8])
+    assert all(w.evidence == "acoustic" for k, w in enumerate(t.words) if not 5 <= k < 8)
+    assert abs(t.start - conv.turns[5].words[0]["start"]) <= TOLERANCE_S
+    assert abs(t.end - conv.turns[5].words[-1]["end"]) <= TOLERANCE_S
+
+
+def test_a_copy_paired_with_a_lost_turns_audio_gives_the_audio_back(
+    conv_dev: Conversation, tmp_path: Path
+) -> None:
+    pytest.importorskip("pocketsphinx")
+    from align.refine.verify import verify_result
+
+    conv = conv_dev.head(N_TURNS)
+    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    # Turn 7 "Yeah so that just happened ..." unheard; turn 8 "Three look in thy glass and
+    # tell ..." written with "Three look in thy glass and" twice, and the first copy paired
+    # (weakly, as the matcher does in noise) with turn 7's audio.
+    truth = _result_from_truth(conv, path)
+    result = _with_copy(truth, 8, 0, 0, 6)
+    result = _unheard(result, 7, 0, len(result.turns[7].words), "turn not heard")
+    lost = [(w["start"], w["end"]) for w in conv.turns[7].words]
+    t = result.turns[8]
+    paired = tuple(
+        Word(w.text, lost[k][0], lost[k][1], "substituted", 0.2, "nothing") if k < 6 else w
+        for k, w in enumerate(t.words)
+    )
+    turns = list(result.turns)
+    turns[8] = replace(t, words=paired, start=paired[0].start)
+    result = result.with_turns(tuple(turns), mismatches=result.mismatches)
+    out = verify_result(result, path)
+    assert [(m.turn, m.word_start, m.word_count, m.reason) for m in _flags(out)] == [
+        (8, 0, 6, "repeated phrase")
+    ]
+    seven, eight = out.turns[7], out.turns[8]
+    assert seven.status == "aligned" and seven.start is not None and seven.end is not None
+    assert abs(seven.start - conv.turns[7].words[0]["start"]) <= TOLERANCE_S
+    assert abs(seven.end - conv.turns[7].words[-1]["end"]) <= TOLERANCE_S
+    assert all(w.start is None for w in eight.words[:6])
+    # "Three" is the room's context now: the aligner may move it, not by much.
+    assert eight.start is not None and truth.turns[8].start is not None
+    assert abs(eight.start - truth.turns[8].start) <= TOLERANCE_S
+
+
 # -- end to end, Whisper included ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def spliced(
@@ -251,3 +324,16 @@ def test_evidence_travels_through_the_json(conv_dev: Conversation, tmp_path: Pat
         for w in t["words"]:
             del w["evidence"]  # a result written before the field existed
     assert {w.evidence for w in Result.from_dict(data).turns[0].words} == {"whisper"}
+
+
+def test_phrases_written_twice_in_a_row_are_found_as_copies() -> None:
+    words = (
+        "So I probably sound quite different than I probably sound quite different than the".split()
+    )
+    assert repeat_copies(words) == [(7, 13)]
+    # Punctuation and case do not hide a copy; a short repeat ("I I", "it took it took") is
+    # a speaker's, and is left alone.
+    assert repeat_copies("three look in thy glass and 3 Look in thy glass, and tell".split()) == [
+        (6, 12)
+    ]
+    assert repeat_copies("I I think it took it took a while".split()) == []
