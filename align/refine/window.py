@@ -174,7 +174,9 @@ def find_turn_hesitations(
 
     The aligner hears one in plain background noise too (a pause normalised on its own
     looks like anything), so a hesitation must also be mostly speech by its energy against
-    ``floor_db``, the noise floor of the audio around the pause.
+    the noise floor: ``floor_db``, that of the window around the pause, or the pause's own
+    where that is lower (a short window of speech has no floor of its own to measure: 3.6 s
+    after a 3 s pause put it 20 dB over the pause's, and a spoken "uh" read as 17 % speech).
     """
     for k in range(max(start, 1), stop):
         prev, nxt = items[k - 1], items[k]
@@ -188,7 +190,9 @@ def find_turn_hesitations(
             continue
         pause = read(lo, nxt.start_s)
         found = aligner.find_hesitations(pause)
-        mask = speech_mask(pause, lo, opts.snap, floor_db)
+        mask = speech_mask(pause, lo, opts.snap)
+        if mask.floor_db > floor_db:
+            mask = speech_mask(pause, lo, opts.snap, floor_db)
         for s0, s1 in _merge_touching([(lo + sp.start_s, lo + sp.end_s) for sp in found]):
             if (s1 - s0 >= opts.min_hesitation_s and nxt.start_s - s1 <= opts.max_hesitation_gap_s
                     and mask.speech_share(s0, s1) >= _MIN_HESITATION_SPEECH):  # fmt: skip

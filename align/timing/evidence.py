@@ -21,7 +21,7 @@ import itertools
 from collections.abc import Sequence
 
 from align.engines.base import HeardWord
-from align.text.match import Pair
+from align.text.match import Pair, similarity
 from align.text.normalize import is_filler, normalize_token
 from align.timing.types import TimingOptions, TokenSlot
 
@@ -39,6 +39,9 @@ _FAR_EDGE_MAX_WORDS = 3
 _UNLIKE_RUN_WORDS = 3
 _UNLIKE_SIMILARITY = 0.5
 _UNLIKE_STRETCH = 2.0
+# An edge word handed to the neighbour turn may time a word there that sounds like it
+# ("the" for "thee": 0.86; "a" for "an" 0.67 does not count).
+_SOUNDS_ALIKE_SIMILARITY = 0.75
 
 
 def bind_evidence(
@@ -75,7 +78,7 @@ def bind_evidence(
     for t, ks in enumerate(by_turn):
         _settle_detached_edges(slots, ks, heard, starts, used, opts)
         if t > 0:
-            _settle_boundary(slots, by_turn[t - 1], ks, opts)
+            _settle_boundary(slots, by_turn[t - 1], ks, heard, opts)
     return used
 
 
@@ -209,21 +212,27 @@ def _settle_detached_edges(
 
 
 def _settle_boundary(
-    slots: list[TokenSlot], prev: list[int], cur: list[int], opts: TimingOptions
+    slots: list[TokenSlot],
+    prev: list[int],
+    cur: list[int],
+    heard: Sequence[HeardWord],
+    opts: TimingOptions,
 ) -> None:
     """Hand an edge word across the boundary of turns ``prev`` and ``cur`` when it is far
-    from its own turn, touches the other's speech, and the other lacks that word there."""
+    from its own turn, touches the other's speech, and the other lacks that word, or one
+    that sounds like it, there: "...dies with thee." heard as "with the", and the "the"
+    matched to the next turn's opening "the", 2.3 s before the rest of that turn."""
     a = [q for q in prev if slots[q].start is not None]
     b = [q for q in cur if slots[q].start is not None]
     if len(a) >= 2 and b and _detached(slots[a[-1]], slots[a[-2]], slots[b[0]], opts):
         target = _untimed_neighbour(slots, cur, b[0], slots[a[-1]].units, forward=False)
         if target is not None:
-            _move_pairs(slots[a[-1]], slots[target])
+            _move_pairs(slots[a[-1]], slots[target], heard)
             return
     if len(b) >= 2 and a and _detached(slots[b[0]], slots[b[1]], slots[a[-1]], opts):
         target = _untimed_neighbour(slots, prev, a[-1], slots[b[0]].units, forward=True)
         if target is not None:
-            _move_pairs(slots[b[0]], slots[target])
+            _move_pairs(slots[b[0]], slots[target], heard)
 
 
 def _detached(moved: TokenSlot, rest: TokenSlot, other: TokenSlot, opts: TimingOptions) -> bool:
@@ -244,11 +253,22 @@ def _untimed_neighbour(
             return None
         if not slots[q].units or all(is_filler(u) for u in slots[q].units):
             continue
-        return q if slots[q].units == units else None
+        return q if _sounds_alike(slots[q].units, units) else None
     return None
 
 
-def _move_pairs(src: TokenSlot, dst: TokenSlot) -> None:
-    for name in ("heard", "kinds", "sims", "status", "start", "end", "confidence", "heard_text"):
-        setattr(dst, name, getattr(src, name))
+def _sounds_alike(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return a == b or (len(a) == len(b) == 1 and similarity(a[0], b[0]) >= _SOUNDS_ALIKE_SIMILARITY)
+
+
+def _move_pairs(src: TokenSlot, dst: TokenSlot, heard: Sequence[HeardWord]) -> None:
+    if src.units == dst.units:
+        for name in ("heard", "kinds", "sims", "status", "start", "end", "confidence",
+                     "heard_text"):  # fmt: skip
+            setattr(dst, name, getattr(src, name))
+    else:  # heard as a word like it: a substitution of the word it now times
+        sim = similarity(src.units[0], dst.units[0])
+        n = len(src.heard)
+        dst.heard, dst.kinds, dst.sims = list(src.heard), ["sub"] * n, [sim] * n
+        _time_from_pairs(dst, heard)
     src.unbind()

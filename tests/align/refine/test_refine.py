@@ -499,3 +499,46 @@ def test_no_cut_next_to_a_word_whisper_gave_no_length(three_turns: Result) -> No
 def _read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16) / 32768.0
+
+
+def test_an_opening_uh_the_engine_missed_takes_its_place_before_a_long_pause(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """conv_dev's "Uh [1.3 s] and here's a long pause": timing puts the unheard "Uh" just
+    before "and"; refinement finds it where it was said (gold 245.16 s), though the window
+    after the pause holds only speech to measure a noise floor by (as in the hour, where
+    the clip runs on and the speaker pauses after "pause")."""
+    import json
+
+    import audio
+
+    pytest.importorskip("pocketsphinx")
+    bench = shared_dir / "bench"
+    truth = json.loads((bench / "conv_dev.truth.json").read_text("utf-8"))
+    clip_s = (240.0, 249.6)
+    samples = audio.load(bench / "conv_dev.flac").samples
+    path = tmp_path / "clip.wav"
+    _write_wav(path, samples[round(clip_s[0] * SAMPLE_RATE) : round(clip_s[1] * SAMPLE_RATE)])
+    turns = []
+    for k, t in enumerate((truth["turns"][35], truth["turns"][36])):
+        gold = [w for w in truth["words"] if w["turn"] == t["index"]]
+        gold = [w for w in gold if w["end"] <= clip_s[1]]
+        words = [Word(w["word"], round(w["start"] - clip_s[0], 3), round(w["end"] - clip_s[0], 3),
+                      "matched", 0.9) for w in gold]  # fmt: skip
+        if k == 1:  # the engine did not hear "uh": timing placed it against "and"
+            nxt = words[1].start
+            assert gold[0]["word"] == "uh" and nxt is not None
+            words[0] = Word("Uh", round(nxt - 0.3, 3), round(nxt - 0.1, 3), "interpolated", 0.15)
+        turns.append(Turn(k, f"Speaker {k + 1}", " ".join(w.text for w in words),
+                          words[0].start, words[-1].end, "aligned", tuple(words)))  # fmt: skip
+    result = Result(
+        audio=AudioInfo(str(path), clip_s[1] - clip_s[0]),
+        transcript=TranscriptInfo("t.txt", "speaker_blocks", ""),
+        engine=EngineInfo("test", "none", "cpu", "int8", "en"),
+        turns=tuple(turns),
+    )
+    out = refine_result(result, path, "full")
+    uh, second = out.turns[1].words[0], out.turns[1]
+    gold_s = truth["turns"][36]["start"] - clip_s[0]
+    assert uh.start is not None and abs(uh.start - gold_s) <= 0.25
+    assert second.start is not None and abs(second.start - gold_s) <= 0.25

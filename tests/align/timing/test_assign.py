@@ -146,6 +146,35 @@ def test_an_edge_word_running_with_the_next_turn_is_handed_over() -> None:
     _assert_monotonic(timed)
 
 
+def test_an_opening_word_heard_as_the_last_word_of_the_turn_before_is_handed_back() -> None:
+    # The hour's "...dies with thee." | "Um the recording environment...": Whisper heard
+    # "with the" and the matcher paired that "the" with turn 1's opening "the", 2.3 s before
+    # the rest of turn 1; turn 0's "thee." sounds like it and was left without a word.
+    heard = _heard_run("thine image dies with the", 1.0) + _heard_run("recording environment", 4.8)
+    turns = ["Thine image dies with thee.", "The recording environment."]
+    pairs = [((0, i), i, "exact") for i in range(4)] + [((1, 0), 4, "exact")]
+    pairs += [((1, 1), 5, "exact"), ((1, 2), 6, "exact")]
+    timed = _time(turns, heard, pairs)
+    first, second = timed.turns
+    thee = first.words[4]
+    assert (thee.status, thee.heard, thee.start, thee.end) == ("substituted", "the", 2.2, 2.5)
+    assert second.words[0].start is None or second.words[0].start >= 4.0
+    assert second.start is not None and second.start >= 4.0
+    _assert_monotonic(timed)
+
+
+def test_an_opening_word_unlike_the_last_word_of_the_turn_before_stays() -> None:
+    # "...in an" | "A rain came": "a" and "an" (0.67 alike) are two words, not one misheard.
+    heard = _heard_run("we sat in", 1.0) + _heard_run("a", 1.9) + _heard_run("rain came", 4.0)
+    turns = ["We sat in an", "A rain came."]
+    pairs = [((0, i), i, "exact") for i in range(3)] + [((1, 0), 3, "exact")]
+    pairs += [((1, 1), 4, "exact"), ((1, 2), 5, "exact")]
+    timed = _time(turns, heard, pairs)
+    assert timed.turns[1].words[0].start == 1.9
+    assert timed.turns[0].words[3].heard != "a"
+    _assert_monotonic(timed)
+
+
 def test_unheard_words_inside_a_turn_are_interpolated_over_their_gap() -> None:
     heard = _heard_run("she opened the", 1.0) + _heard_run("and left", 2.8)
     turns = ["She opened the old wooden door and left."]
