@@ -26,7 +26,8 @@ from align.refine.rooms import (
     VerifyState,
     repeat_copies,
 )
-from align.refine.snap import FRAME_S, SnapOptions, speech_mask
+from align.refine.snap import FRAME_S, SnapOptions, SpeechMask, speech_mask
+from align.text.normalize import is_filler, normalize_token
 from audio import SAMPLE_RATE
 
 # The noise floor is the quietest tenth of the 10 ms frames around a room
@@ -38,6 +39,13 @@ _SECONDS_PER_CHAR = 0.065
 # signal-to-noise ratio of a -30 dBFS noise floor, where the 12 dB of snapping does not.
 _SPEECH_SNAP = SnapOptions(speech_above_floor_db=6.0)
 _TIME_DECIMALS = 3
+# A word this close to the next one "touches" it.
+_TOUCH_S = 0.05
+# The optional hesitation offered before a whole turn (``decide_room``): its key's word
+# index, its text, and the share of it that must be speech by energy.
+_OPENING_WORD = -1
+_OPENING_TEXT = "uh"
+_MIN_OPENING_SPEECH = 0.5
 
 
 class RoomAligner:
@@ -98,7 +106,9 @@ def decide_room(
         for key in _span_keys(first, count)
     }
 
-    def tokens(required: set[int], optional: set[int]) -> tuple[list[Key], list[AlignToken]]:
+    def tokens(
+        required: set[int], optional: set[int], opening: bool = False
+    ) -> tuple[list[Key], list[AlignToken]]:
         keys = [k for k in room.keys if k not in flagged or group[k] in required | optional]
         toks = [
             AlignToken(state.word(k).text, True, group[k], inner.get(k))
@@ -106,6 +116,13 @@ def decide_room(
             else AlignToken(state.word(k).text, _optional(state, k, flagged), None, inner.get(k))
             for k in keys
         ]
+        for g in sorted(required) if opening else ():
+            first = cands[g].keys[0]
+            whole = len(cands[g].keys) == len(state.result.turns[first[0]].words)
+            if first[1] == 0 and whole and not _opens_with_filler(state.word(first).text):
+                at = keys.index(first)
+                keys.insert(at, (first[0], _OPENING_WORD))
+                toks.insert(at, AlignToken(_OPENING_TEXT, True))
         return keys, toks
 
     keys, toks = tokens(set(), set(range(len(cands))))
@@ -142,6 +159,14 @@ def decide_room(
             keys, toks = tokens(set(), set(range(len(cands))))
         else:
             final = forced
+    if accepted:
+        # Transcripts leave out the "um" a turn opens with; forced to start at the turn's
+        # first word, the aligner put "I think" 2.6 s early, in the noise after the last turn.
+        opened_keys, opened_toks = tokens(accepted, set(), opening=True)
+        opens = any(k[1] == _OPENING_WORD for k in opened_keys)
+        if opens and (opened := aligner.align(samples, opened_toks)) is not None:
+            keys, final = opened_keys, opened
+            _take_openings(state, room, keys, final, samples, opts)
     _take_times(state, room, keys, final, {k for k in flagged if group[k] in accepted})
     placed = {k for k, sp in zip(keys, final.spans) if sp is not None}
     for first, count in copies:
@@ -155,6 +180,7 @@ def decide_room(
                 for key in _span_keys(first, count):
                     state.times.pop(key, None)
                     state.moved.discard(key)
+        _pull_back_last_words(state, room, samples, aligner, opts, placed)
     return [c for g, c in enumerate(cands) if g in accepted], [
         c for g, c in enumerate(cands) if g not in accepted
     ]
@@ -182,6 +208,77 @@ def context_snr_db(
     )
     level = 10 * math.log10(float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12)
     return level - floor
+
+
+def _opens_with_filler(text: str) -> bool:
+    """Whether a turn's first word is a hesitation already (the example's "Uh.")."""
+    units = normalize_token(text)
+    return bool(units) and is_filler(units[0])
+
+
+def _take_openings(
+    state: VerifyState,
+    room: Room,
+    keys: Sequence[Key],
+    full: ScoredAlignment,
+    samples: NDArray[np.float32],
+    opts: VerifyOptions,
+) -> None:
+    """Turns the aligner opened with a hesitation the transcript left out start there, when
+    it lasts ``opts.min_opening_s``, is mostly speech by energy, and ends at most
+    ``opts.max_opening_gap_s`` before the turn's first word."""
+    mask: SpeechMask | None = None
+    for i, (key, span) in enumerate(zip(keys, full.spans)):
+        nxt = full.spans[i + 1] if i + 1 < len(full.spans) else None
+        if key[1] != _OPENING_WORD or span is None or nxt is None:
+            continue
+        if span.end_s - span.start_s < opts.min_opening_s:
+            continue
+        if nxt.start_s - span.end_s > opts.max_opening_gap_s:
+            continue
+        if mask is None:
+            mask = speech_mask(samples, room.start_s, _SPEECH_SNAP)
+        s0, s1 = room.start_s + span.start_s, room.start_s + span.end_s
+        if mask.speech_share(s0, s1) >= _MIN_OPENING_SPEECH:
+            state.openings[key[0]] = round(s0, _TIME_DECIMALS)
+
+
+def _pull_back_last_words(
+    state: VerifyState,
+    room: Room,
+    samples: NDArray[np.float32],
+    aligner: RoomAligner,
+    opts: VerifyOptions,
+    placed: set[Key],
+) -> None:
+    """A turn's last word that the room's alignment put past a pause of
+    ``opts.detached_gap_s`` or more, against the next turn's first word, is aligned again
+    on its own in the audio after the word before it: the aligner had carried "them." over
+    2 s to the next speaker's "uh" (an ending too quiet for the search through the room)."""
+    for turn in sorted({k[0] for k in placed}):
+        n_words = len(state.result.turns[turn].words)
+        timed = [(turn, k) for k in range(n_words) if (turn, k) in state.times]
+        if len(timed) < 2 or timed[-1] not in placed:
+            continue
+        last, prev = timed[-1], timed[-2]
+        gap_s = state.times[last][0] - state.times[prev][1]
+        after = state.pos[last] + 1
+        nxt = next((state.order[i] for i in range(after, len(state.order))
+                    if state.order[i] in state.times), None)  # fmt: skip
+        if gap_s < opts.detached_gap_s or nxt is None or nxt[0] == turn:
+            continue
+        if state.times[nxt][0] - state.times[last][1] > _TOUCH_S:
+            continue
+        lo = state.times[prev][1]
+        hi = min(state.times[last][0], lo + opts.pull_back_s)
+        a, b = round((lo - room.start_s) * SAMPLE_RATE), round((hi - room.start_s) * SAMPLE_RATE)
+        if a < 0 or b > len(samples):
+            continue
+        found = aligner.align(samples[a:b], [AlignToken(state.word(last).text)])
+        span = found.spans[0] if found is not None else None
+        if span is not None:
+            state.times[last] = (round(lo + span.start_s, _TIME_DECIMALS),
+                                 round(lo + span.end_s, _TIME_DECIMALS))  # fmt: skip
 
 
 def _copies(state: VerifyState, cands: Sequence[Candidate]) -> list[tuple[Key, int]]:
@@ -286,7 +383,7 @@ def _take_times(
     if not any(k in flagged for k in keys):
         return  # every candidate rejected: the context keeps the times it had
     for key, span in zip(keys, full.spans):
-        if span is None:
+        if span is None or key[1] == _OPENING_WORD:
             continue
         start = round(room.start_s + span.start_s, _TIME_DECIMALS)
         end = round(room.start_s + span.end_s, _TIME_DECIMALS)

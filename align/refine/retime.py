@@ -48,7 +48,7 @@ def build_result(
             else _word(state, key, key in rejected_keys)
             for key in keys
         ]
-        turns.append(_retime(turn, words, turns))
+        turns.append(_retime(turn, words, turns, state.openings.get(turn.index)))
     gone = {c.mismatch for c in accepted}
     sure = {c.mismatch for c in rejected}
     explained = [_span(state, c) for c in accepted]
@@ -142,9 +142,12 @@ def _span(state: VerifyState, c: Candidate) -> tuple[float, float]:
     return min(s for s, _ in spans), max(e for _, e in spans)
 
 
-def _retime(turn: Turn, words: list[Word], done: Sequence[Turn]) -> Turn:
+def _retime(
+    turn: Turn, words: list[Word], done: Sequence[Turn], opening_s: float | None = None
+) -> Turn:
     """``turn`` with new words: its span theirs (an opening hesitation it was widened over
-    is kept when its first word did not move), never before the previous turn's end."""
+    is kept when its first word did not move; ``opening_s``: one the acoustic check found),
+    never before the previous turn's end."""
     timed = [w for w in words if w.start is not None and w.end is not None]
     if not timed:
         return replace(turn, words=tuple(words), start=None, end=None, status="not_found")
@@ -154,6 +157,8 @@ def _retime(turn: Turn, words: list[Word], done: Sequence[Turn]) -> Turn:
     old_first = next((w for w in turn.words if w.start is not None), None)
     if turn.start is not None and old_first is not None and old_first.start == first.start:
         start = min(start, turn.start)
+    if opening_s is not None:
+        start = min(start, opening_s)
     prev_end = next((t.end for t in reversed(done) if t.end is not None), 0.0)
     start = max(start, min(prev_end, first.start))
     confidence = sum(w.confidence for w in words) / len(words) if words else 0.0

@@ -46,6 +46,13 @@ class VerifyOptions:
     this confidence): in noise the matcher paired the lost turn's audio with the next
     turn's injected duplicate ("There's nothing in the grave." as "3 look in thy glass
     and"), and a room framed by those words had no audio left for the turn.
+    ``detached_gap_s``: a turn's last word the room put this far after the word before
+    it, against the next turn's first word, is aligned again on its own in the
+    ``pull_back_s`` after that word (a quiet ending carried over a pause).
+    ``min_opening_s``/``max_opening_gap_s``: a whole turn the audio holds is aligned once
+    more with an optional "uh" before it (transcripts leave out the hesitation a turn
+    opens with); one the aligner finds, this long at least and at most this far before the
+    turn's first word, and mostly speech, opens the turn (as refinement's hesitations do).
     ``min_stolen_s``: unheard speech a verified candidate now explains drops its
     ``not_in_transcript`` report when they overlap by at least this much. ``forced``: the
     aligner's search (refinement's, so its decoder is loaded already); ``retry_beam``: a
@@ -64,6 +71,10 @@ class VerifyOptions:
     min_stolen_s: float = 0.2
     weak_confidence: float = 0.5
     max_weak_words: int = 8
+    detached_gap_s: float = 1.0
+    pull_back_s: float = 1.5
+    min_opening_s: float = 0.2
+    max_opening_gap_s: float = 2.0
     forced: ForcedAlignOptions = field(default_factory=ForcedAlignOptions)
     retry_beam: float = 1e-200
 
@@ -71,7 +82,8 @@ class VerifyOptions:
         if min(self.context_words, self.turn_context_words) < 1:
             raise ValueError("context_words and turn_context_words must be >= 1")
         for name in ("pad_s", "reject_loss", "min_speech_share", "max_room_s", "min_stolen_s",
-                     "min_snr_db"):  # fmt: skip
+                     "min_snr_db", "detached_gap_s", "pull_back_s", "min_opening_s",
+                     "max_opening_gap_s"):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 < self.retry_beam < 1.0:
@@ -122,6 +134,8 @@ class VerifyState:
         # Copies of a phrase written twice that the engine's text paired with other speech
         # and the audio holds once: now untimed, to be reported.
         self.unpaired: list[tuple[Key, int]] = []
+        # Turns that open with a hesitation the transcript left out: turn -> its start.
+        self.openings: dict[int, float] = {}
 
     def word(self, key: Key) -> Word:
         return self.result.turns[key[0]].words[key[1]]

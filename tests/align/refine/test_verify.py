@@ -242,6 +242,60 @@ def test_a_copy_paired_with_a_lost_turns_audio_gives_the_audio_back(
     assert abs(eight.start - truth.turns[8].start) <= TOLERANCE_S
 
 
+def test_an_unheard_turn_opens_with_the_um_its_transcript_left_out(
+    conv_dev: Conversation, tmp_path: Path
+) -> None:
+    pytest.importorskip("pocketsphinx")
+    from align.refine.verify import verify_result
+
+    conv = conv_dev.head(N_TURNS)
+    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    # Turn 9 "Um I have a cold ...", written without its "Um" (gold 59.06-59.65 s), and
+    # the engine heard none of it: the turn starts at the "um".
+    result = _result_from_truth(conv, path)
+    t = result.turns[9]
+    assert t.words[0].text.lower().strip(",.") == "um"
+    turns = list(result.turns)
+    turns[9] = replace(t, words=t.words[1:], text=" ".join(w.text for w in t.words[1:]))
+    result = result.with_turns(tuple(turns), mismatches=())
+    result = _unheard(result, 9, 0, len(turns[9].words), "turn not heard")
+    out = verify_result(result, path)
+    assert _flags(out) == []
+    nine = out.turns[9]
+    assert nine.start is not None and abs(nine.start - conv.turns[9].words[0]["start"]) <= 0.25
+    first = nine.words[0]
+    assert first.start is not None and abs(first.start - conv.turns[9].words[1]["start"]) <= 0.25
+
+
+def test_a_last_word_carried_over_a_pause_to_the_next_turn_is_pulled_back(
+    conv_dev: Conversation, tmp_path: Path
+) -> None:
+    pytest.importorskip("pocketsphinx")
+    from align.refine.decide import RoomAligner, _pull_back_last_words
+    from align.refine.forced import load_aligner
+    from align.refine.rooms import Room, VerifyOptions, VerifyState
+
+    conv = conv_dev.head(N_TURNS + 1)
+    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    state = VerifyState(_result_from_truth(conv, path))
+    # Turn 9 ends "...a bunch of different words" (gold "words" 66.08-66.56 s) and turn 10
+    # starts 3 s later: a room's alignment put "words." against turn 10's "And".
+    last = (9, len(state.result.turns[9].words) - 1)
+    gold = conv.turns[9].words[-1]
+    nxt = state.times[(10, 0)][0]
+    state.times[last] = (nxt - 0.3, nxt)
+    room = Room([], [], start_s=60.0, end_s=72.0)
+    samples = conv.samples[60 * audio.SAMPLE_RATE : 72 * audio.SAMPLE_RATE]
+    opts = VerifyOptions()
+    _pull_back_last_words(state, room, samples, RoomAligner(load_aligner(), opts), opts, {last})
+    start, end = state.times[last]
+    assert abs(start - gold["start"]) <= TOLERANCE_S and abs(end - gold["end"]) <= TOLERANCE_S
+    # Where the word does lie next to its turn, nothing moves.
+    before = dict(state.times)
+    _pull_back_last_words(state, room, samples, RoomAligner(load_aligner(), opts), opts, {last})
+    assert state.times == before
+
+
 # -- end to end, Whisper included ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def spliced(
