@@ -31,6 +31,7 @@ from align.model import (
     Word,
 )
 from align.refine.rooms import repeat_copies
+from align.refine.verify import verify_result
 
 TOLERANCE_S = 0.25
 # The excerpt: conv_dev's first ten turns (69.5 s).
@@ -53,6 +54,14 @@ def conv_dev(shared_dir: Path) -> Conversation:
     truth = json.loads((bench / "conv_dev.truth.json").read_text("utf-8"))
     samples = audio.load(bench / "conv_dev.flac").samples
     return Conversation.load(samples, (bench / "conv_dev.clean.txt").read_text("utf-8"), truth)
+
+
+@pytest.fixture
+def head(conv_dev: Conversation, tmp_path: Path) -> tuple[Conversation, Path]:
+    """conv_dev's first ``N_TURNS`` turns, and their audio in a file (the aligner needed)."""
+    pytest.importorskip("pocketsphinx")
+    conv = conv_dev.head(N_TURNS)
+    return conv, _write_wav(conv.samples, tmp_path / "head.wav")
 
 
 def _result_from_truth(conv: Conversation, path: Path) -> Result:
@@ -104,14 +113,21 @@ def _flags(result: Result) -> list[Mismatch]:
     return [m for m in result.mismatches if m.kind == "not_in_audio"]
 
 
-def test_a_spoken_word_the_engine_missed_is_timed_by_the_audio(
-    conv_dev: Conversation, tmp_path: Path
-) -> None:
-    pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
+def _with_copy(result: Result, turn: int, at: int, first: int, count: int) -> Result:
+    """``result`` with words ``[first, first + count)`` of ``turn`` written again before
+    word ``at``, untimed (an earlier ASR pass's duplicate)."""
+    t = result.turns[turn]
+    copy = tuple(Word(w.text, None, None, "not_found") for w in t.words[first : first + count])
+    words = (*t.words[:at], *copy, *t.words[at:])
+    turns = list(result.turns)
+    turns[turn] = replace(t, words=words, text=" ".join(w.text for w in words))
+    return result.with_turns(tuple(turns), mismatches=result.mismatches)
 
-    conv = conv_dev.head(N_TURNS)
-    path = _write_wav(conv.samples, tmp_path / "head.wav")
+
+def test_a_spoken_word_the_engine_missed_is_timed_by_the_audio(
+    head: tuple[Conversation, Path],
+) -> None:
+    conv, path = head
     # Turn 9 "Um I have a cold": the 30 ms "a" (gold 60.10-60.13 s) and the 0.5 s "cold".
     result = _unheard(_result_from_truth(conv, path), 9, 3, 1, "not heard")
     result = _unheard(result, 9, 4, 1, "not heard")
@@ -127,24 +143,16 @@ def test_a_spoken_word_the_engine_missed_is_timed_by_the_audio(
 
 
 def test_a_phrase_written_twice_but_said_once_stays_not_in_audio(
-    conv_dev: Conversation, tmp_path: Path
+    head: tuple[Conversation, Path],
 ) -> None:
-    pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
-
-    conv = conv_dev.head(N_TURNS)
-    path = _write_wav(conv.samples, tmp_path / "head.wav")
-    result = _result_from_truth(conv, path)
+    conv, path = head
+    truth = _result_from_truth(conv, path)
+    t = truth.turns[5]
     # Turn 5 "This fair child of mine shall sum my count": "child of mine" written twice.
-    t = result.turns[5]
-    copy = tuple(Word(w.text, None, None, "not_found") for w in t.words[2:5])
-    words = (*t.words[:5], *copy, *t.words[5:])
-    text = " ".join(w.text for w in words)
-    turns = list(result.turns)
-    turns[5] = replace(t, words=words, text=text)
+    result = _with_copy(truth, 5, 5, 2, 3)
     flag = Mismatch("not_in_audio", 5, "child of mine", None, None, word_start=5, word_count=3,
                     reason="repeated phrase", confidence=0.9)  # fmt: skip
-    result = result.with_turns(tuple(turns), mismatches=(flag,))
+    result = result.with_turns(result.turns, mismatches=(flag,))
     out = verify_result(result, path)
     assert [(m.turn, m.word_start, m.word_count) for m in _flags(out)] == [(5, 5, 3)]
     assert all(w.start is None for w in out.turns[5].words[5:8])
@@ -155,8 +163,6 @@ def test_a_turn_with_no_audio_stays_not_in_audio_and_its_neighbours_keep_their_t
     conv_dev: Conversation, tmp_path: Path
 ) -> None:
     pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
-
     conv = conv_dev.head(N_TURNS)
     conv.remove_turn_audio(4)  # the audio of "Unless to be rather cold hearted ..." is gone
     path = _write_wav(conv.samples, tmp_path / "cut.wav")
@@ -170,25 +176,10 @@ def test_a_turn_with_no_audio_stays_not_in_audio_and_its_neighbours_keep_their_t
         assert (after.start, after.end) == (before.start, before.end)
 
 
-def _with_copy(result: Result, turn: int, at: int, first: int, count: int) -> Result:
-    """``result`` with words ``[first, first + count)`` of ``turn`` written again before
-    word ``at``, untimed (an earlier ASR pass's duplicate)."""
-    t = result.turns[turn]
-    copy = tuple(Word(w.text, None, None, "not_found") for w in t.words[first : first + count])
-    words = (*t.words[:at], *copy, *t.words[at:])
-    turns = list(result.turns)
-    turns[turn] = replace(t, words=words, text=" ".join(w.text for w in words))
-    return result.with_turns(tuple(turns), mismatches=result.mismatches)
-
-
 def test_an_unheard_turn_is_placed_and_the_copy_written_in_it_reported(
-    conv_dev: Conversation, tmp_path: Path
+    head: tuple[Conversation, Path],
 ) -> None:
-    pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
-
-    conv = conv_dev.head(N_TURNS)
-    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    conv, path = head
     # Turn 5 "This fair child of mine shall sum ...": the engine heard none of it, and the
     # transcript writes "child of mine" twice.
     result = _with_copy(_result_from_truth(conv, path), 5, 5, 2, 3)
@@ -206,13 +197,9 @@ def test_an_unheard_turn_is_placed_and_the_copy_written_in_it_reported(
 
 
 def test_a_copy_paired_with_a_lost_turns_audio_gives_the_audio_back(
-    conv_dev: Conversation, tmp_path: Path
+    head: tuple[Conversation, Path],
 ) -> None:
-    pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
-
-    conv = conv_dev.head(N_TURNS)
-    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    conv, path = head
     # Turn 7 "Yeah so that just happened ..." unheard; turn 8 "Three look in thy glass and
     # tell ..." written with "Three look in thy glass and" twice, and the first copy paired
     # (weakly, as the matcher does in noise) with turn 7's audio.
@@ -243,13 +230,9 @@ def test_a_copy_paired_with_a_lost_turns_audio_gives_the_audio_back(
 
 
 def test_an_unheard_turn_opens_with_the_um_its_transcript_left_out(
-    conv_dev: Conversation, tmp_path: Path
+    head: tuple[Conversation, Path],
 ) -> None:
-    pytest.importorskip("pocketsphinx")
-    from align.refine.verify import verify_result
-
-    conv = conv_dev.head(N_TURNS)
-    path = _write_wav(conv.samples, tmp_path / "head.wav")
+    conv, path = head
     # Turn 9 "Um I have a cold ...", written without its "Um" (gold 59.06-59.65 s), and
     # the engine heard none of it: the turn starts at the "um".
     result = _result_from_truth(conv, path)
