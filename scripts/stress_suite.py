@@ -104,13 +104,13 @@ def build_cases(shared: Path) -> dict[str, tuple[Conversation, str | None]]:
     gaps = pauses(back, MIN_BACKCHANNEL_PAUSE_S)
     step = max(1, len(gaps) // len(BACKCHANNELS))
     chosen = [gaps[k * step] for k in range(len(BACKCHANNELS))]
-    for (_, a, b), (rel, word, s0, s1, token) in sorted(
+    for (_, a, b), (rel, said, s0, s1, token) in sorted(
         zip(chosen, BACKCHANNELS), key=lambda x: -x[0][1]
     ):
         src = audio.load(real / rel).samples
         clip = src[round(s0 * audio.SAMPLE_RATE) : round(s1 * audio.SAMPLE_RATE)].copy()
         clip *= np.float32(10 ** ((speech_db - level_dbfs(clip)) / 20))
-        back.insert_turn((a + b) / 2, clip, "Speaker 10", token, word)
+        back.insert_turn((a + b) / 2, clip, "Speaker 10", token, said)
     cases["c_backchannels"] = (back, None)
     cut = base.copy()
     for turn in sorted(CUT_TURNS, reverse=True):
