@@ -542,3 +542,52 @@ def test_an_opening_uh_the_engine_missed_takes_its_place_before_a_long_pause(
     gold_s = truth["turns"][36]["start"] - clip_s[0]
     assert uh.start is not None and abs(uh.start - gold_s) <= 0.25
     assert second.start is not None and abs(second.start - gold_s) <= 0.25
+
+
+def test_a_last_word_does_not_run_over_the_next_turns_left_out_um(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """conv_dev's "...should form another." | "[Um] I have a cold" under the stress
+    suite's -30 dBFS noise floor: the transcript leaves the "um" out (gold 59.06-59.65 s),
+    and refinement ran "another." over it (0.83 s late). With a hesitation allowed at the
+    change of turn the word ends where it was said, and the pause search opens the next
+    turn at the "um"."""
+    import json
+
+    import audio
+    from align.options import AlignOptions
+    from align.pipeline import aligner_audio
+
+    pytest.importorskip("pocketsphinx")
+    bench = shared_dir / "bench"
+    truth = json.loads((bench / "conv_dev.truth.json").read_text("utf-8"))
+    clip_s = (49.0, 67.0)
+    samples = audio.load(bench / "conv_dev.flac").samples
+    clip = samples[round(clip_s[0] * SAMPLE_RATE) : round(clip_s[1] * SAMPLE_RATE)]
+    noise = np.random.default_rng(0).standard_normal(len(clip)).astype(np.float32)
+    path = tmp_path / "clip.wav"
+    _write_wav(path, clip + noise * np.float32(10 ** (-30 / 20)))
+    turns = []
+    for k, t in enumerate((truth["turns"][8], truth["turns"][9])):
+        gold = [w for w in truth["words"] if w["turn"] == t["index"]]
+        if k == 1:
+            assert gold[0]["word"] == "um"
+            gold = gold[1:]
+        words = [Word(w["word"], round(w["start"] - clip_s[0], 3), round(w["end"] - clip_s[0], 3),
+                      "matched", 0.9) for w in gold]  # fmt: skip
+        if k == 1:  # as tiny.en had them there: "I" of no length where "have" starts
+            at = words[1].start
+            words[0] = replace(words[0], start=at, end=at)
+        turns.append(Turn(k, f"Speaker {k + 1}", " ".join(w.text for w in words),
+                          words[0].start, words[-1].end, "aligned", tuple(words)))  # fmt: skip
+    result = Result(
+        audio=AudioInfo(str(path), clip_s[1] - clip_s[0]),
+        transcript=TranscriptInfo("t.txt", "speaker_blocks", ""),
+        engine=EngineInfo("test", "none", "cpu", "int8", "en"),
+        turns=tuple(turns),
+    )
+    out = refine_result(result, aligner_audio(path, AlignOptions()), "full")
+    first, second = out.turns
+    assert first.end is not None and abs(first.end - (truth["turns"][8]["end"] - clip_s[0])) <= 0.25
+    um_s = truth["turns"][9]["start"] - clip_s[0]
+    assert second.start is not None and abs(second.start - um_s) <= 0.25
