@@ -61,9 +61,7 @@ class RefineOptions:
     widens that turn when it lasts at least ``min_hesitation_s`` (filled pauses last about
     0.3-0.5 s; the breaths and word tails mistaken for one are shorter), starts more than
     ``word_tail_s`` after the previous turn's last word, and ends at most
-    ``max_hesitation_gap_s`` before the turn's first word. Each window may also hold an
-    optional hesitation at a change of turn (so the last word does not run over a left-out
-    "um"); one shorter than ``min_turn_hesitation_s`` is a word's edge, and is not offered.
+    ``max_hesitation_gap_s`` before the turn's first word.
     """
 
     window_s: float = 20.0
@@ -78,7 +76,6 @@ class RefineOptions:
     min_recovered_s: float = 0.08
     place_unheard_words: int = 2
     min_hesitation_s: float = 0.2
-    min_turn_hesitation_s: float = 0.3
     word_tail_s: float = 0.3
     max_hesitation_gap_s: float = 2.0
     segment_s: float = 30.0
@@ -93,8 +90,7 @@ class RefineOptions:
         if self.max_window_factor < 1.0:
             raise ValueError(f"max_window_factor must be >= 1, got {self.max_window_factor}")
         for name in ("lead_s", "tail_s", "unheard_lead_s", "min_cut_pause_s", "min_recovered_s",
-                     "min_hesitation_s", "word_tail_s", "max_hesitation_gap_s",
-                     "min_turn_hesitation_s"):  # fmt: skip
+                     "min_hesitation_s", "word_tail_s", "max_hesitation_gap_s"):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.segment_s <= 0.0 or self.segment_gap_s < 0.0 or self.workers < 1:

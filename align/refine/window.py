@@ -19,7 +19,6 @@ from align.refine.forced import PocketsphinxAligner, TokenSpan
 from align.refine.grammar import AlignToken
 from align.refine.plan import Item, RefineOptions, Window, unheard_filler
 from align.refine.snap import Neighbour, SpeechMask, snap_spans, speech_mask
-from align.text.normalize import is_filler, normalize_token
 from audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,6 @@ _TOUCH_S = 0.02
 _MAX_HESITATION_S = 1.0
 # A hesitation is voiced: most of its frames are well above the noise floor.
 _MIN_HESITATION_SPEECH = 0.5
-# The hesitation a window may hold at a change of turn (``align_window``).
-_TURN_HESITATION = "uh"
 # An unheard word found this far from every other word of its turn is some other speech
 # (longer than any pause inside one speaker's turn in our data); the items looked at.
 _MAX_RECOVERED_GAP_S = 8.0
@@ -55,7 +52,7 @@ def align_window(
         caller keeps their old times).
     """
     chunk = items[win.start : win.stop]
-    spans = _align_with_turn_hesitations(aligner, samples, chunk, opts.min_turn_hesitation_s)
+    spans = aligner.align(samples, [AlignToken(it.text, it.optional) for it in chunk])
     if spans is None:
         log.debug("forced alignment failed for %d words at %.1fs", len(chunk), win.start_s)
         return 0
@@ -78,52 +75,6 @@ def align_window(
     if opts.place_unheard_words > 0:
         place_skipped(items, win.start, win.start + keep, samples, win.start_s, aligner, opts)
     return keep
-
-
-def _align_with_turn_hesitations(
-    aligner: PocketsphinxAligner,
-    samples: NDArray[np.float32],
-    chunk: Sequence[Item],
-    min_hesitation_s: float,
-) -> list[TokenSpan | None] | None:
-    """Align ``chunk`` with an optional "uh" at each change of turn (not before a turn
-    that opens with a hesitation of its own): transcripts leave out the "um" a turn opens
-    with, and without one the aligner ran the last turn's final word over it ("...form
-    another." 0.8 s late, onto the next speaker's "um"). Its span is not kept; the pause
-    search (``find_turn_hesitations``) widens the turn over it. One the aligner makes
-    shorter than ``min_hesitation_s`` is a word's onset or tail taken for a hesitation
-    (on the clean hour, at 0.2 s, five turns' "We're" started 20-60 ms late and lost the
-    widening that had found their onset): the window is aligned again without it."""
-    offered = {
-        k
-        for k, it in enumerate(chunk)
-        if k > 0 and it.turn != chunk[k - 1].turn and not _is_hesitation(it.text)
-    }
-    while True:
-        tokens: list[AlignToken] = []
-        before: list[int | None] = []  # the item each hesitation token comes before
-        for k, it in enumerate(chunk):
-            if k in offered:
-                tokens.append(AlignToken(_TURN_HESITATION, True))
-                before.append(k)
-            tokens.append(AlignToken(it.text, it.optional))
-            before.append(None)
-        found = aligner.align(samples, tokens)
-        if found is None:
-            return None
-        short = {
-            k
-            for k, sp in zip(before, found)
-            if k is not None and sp is not None and sp.end_s - sp.start_s < min_hesitation_s
-        }
-        if not short:
-            return [sp for sp, k in zip(found, before) if k is None]
-        offered -= short
-
-
-def _is_hesitation(text: str) -> bool:
-    units = normalize_token(text)
-    return bool(units) and is_filler(units[0])
 
 
 def _far_from_turn(items: Sequence[Item], k: int, start_s: float, end_s: float) -> bool:
