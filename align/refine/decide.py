@@ -25,6 +25,7 @@ from align.refine.rooms import (
     VerifyOptions,
     VerifyState,
     repeat_copies,
+    start_after,
 )
 from align.refine.snap import FRAME_S, SnapOptions, SpeechMask, speech_mask
 from align.text.normalize import is_filler, normalize_token
@@ -118,8 +119,7 @@ def decide_room(
         ]
         for g in sorted(required) if opening else ():
             first = cands[g].keys[0]
-            whole = len(cands[g].keys) == len(state.result.turns[first[0]].words)
-            if first[1] == 0 and whole and not _opens_with_filler(state.word(first).text):
+            if state.whole_turn(cands[g]) and not _opens_with_filler(state.word(first).text):
                 at = keys.index(first)
                 keys.insert(at, (first[0], _OPENING_WORD))
                 toks.insert(at, AlignToken(_OPENING_TEXT, True))
@@ -262,12 +262,9 @@ def _pull_back_last_words(
             continue
         last, prev = timed[-1], timed[-2]
         gap_s = state.times[last][0] - state.times[prev][1]
-        after = state.pos[last] + 1
-        nxt = next((state.order[i] for i in range(after, len(state.order))
-                    if state.order[i] in state.times), None)  # fmt: skip
-        if gap_s < opts.detached_gap_s or nxt is None or nxt[0] == turn:
-            continue
-        if state.times[nxt][0] - state.times[last][1] > _TOUCH_S:
+        # The next timed word is another turn's: ``last`` is its own turn's last timed one.
+        next_s = start_after(state, state.pos[last], math.inf)
+        if gap_s < opts.detached_gap_s or next_s - state.times[last][1] > _TOUCH_S:
             continue
         lo = state.times[prev][1]
         hi = min(state.times[last][0], lo + opts.pull_back_s)
@@ -286,8 +283,8 @@ def _copies(state: VerifyState, cands: Sequence[Candidate]) -> list[tuple[Key, i
     copy's first word and length, which the aligner may leave out on its own."""
     out: list[tuple[Key, int]] = []
     for c in cands:
-        words = state.result.turns[c.keys[0][0]].words
-        if len(c.keys) == len(words):
+        if state.whole_turn(c):
+            words = state.result.turns[c.keys[0][0]].words
             out += [(c.keys[a], b - a) for a, b in repeat_copies([w.text for w in words])]
     return out
 

@@ -35,10 +35,10 @@ def build_result(
     unpaired = {
         (first[0], first[1] + n): first for first, count in state.unpaired for n in range(count)
     }
+    changed = state.found | state.moved | rejected_keys | unpaired.keys()
     turns: list[Turn] = []
     for turn in result.turns:
         keys = [(turn.index, k) for k in range(len(turn.words))]
-        changed = state.found | state.moved | rejected_keys | unpaired.keys()
         if not any(k in changed for k in keys):
             turns.append(turn)
             continue

@@ -108,9 +108,9 @@ class Room:
 
     candidates: list[Candidate]
     keys: list[Key]  # every word aligned in the room, in transcript order
-    weak: set[Key] = field(default_factory=set)  # weakly paired words the room reaches past
     start_s: float = 0.0
     end_s: float = 0.0
+    weak: set[Key] = field(default_factory=set)  # weakly paired words the room reaches past
 
 
 class VerifyState:
@@ -139,6 +139,10 @@ class VerifyState:
 
     def word(self, key: Key) -> Word:
         return self.result.turns[key[0]].words[key[1]]
+
+    def whole_turn(self, c: Candidate) -> bool:
+        """Whether ``c`` covers every word of its turn (a turn the engine did not hear)."""
+        return len(c.keys) == len(self.result.turns[c.keys[0][0]].words)
 
 
 def find_candidates(result: Result) -> list[Candidate]:
@@ -211,8 +215,7 @@ def group_rooms(
     for room in rooms:
         lo = state.pos[room.candidates[0].keys[0]]
         hi = state.pos[room.candidates[-1].keys[-1]]
-        turns = state.result.turns
-        whole = any(len(c.keys) == len(turns[c.keys[0][0]].words) for c in room.candidates)
+        whole = any(state.whole_turn(c) for c in room.candidates)
         context = opts.turn_context_words if whole else opts.context_words
         skip = opts.max_weak_words if whole else 0
         left, weak_left = _context(state, range(lo - 1, -1, -1), anchor, context, skip, opts)
@@ -226,7 +229,7 @@ def group_rooms(
             floor = _end_before(state, left[-1])
             room.start_s = max(floor, state.times[state.order[left[-1]]][0] - opts.pad_s)
         if right:
-            ceil = _start_after(state, right[-1], duration)
+            ceil = start_after(state, right[-1], duration)
             room.end_s = min(ceil, state.times[state.order[right[-1]]][1] + opts.pad_s)
         else:
             room.end_s = duration
@@ -278,7 +281,8 @@ def _end_before(state: VerifyState, i: int) -> float:
     return 0.0
 
 
-def _start_after(state: VerifyState, i: int, duration_s: float) -> float:
+def start_after(state: VerifyState, i: int, duration_s: float) -> float:
+    """The start of the first timed word after position ``i`` (``duration_s`` if none)."""
     for j in range(i + 1, len(state.order)):
         t = state.times.get(state.order[j])
         if t is not None:
@@ -295,4 +299,5 @@ __all__ = [
     "find_candidates",
     "group_rooms",
     "repeat_copies",
+    "start_after",
 ]

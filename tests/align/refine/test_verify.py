@@ -267,7 +267,7 @@ def test_a_last_word_carried_over_a_pause_to_the_next_turn_is_pulled_back(
     gold = conv.turns[9].words[-1]
     nxt = state.times[(10, 0)][0]
     state.times[last] = (nxt - 0.3, nxt)
-    room = Room([], [], start_s=60.0, end_s=72.0)
+    room = Room([], [], 60.0, 72.0)
     samples = conv.samples[60 * audio.SAMPLE_RATE : 72 * audio.SAMPLE_RATE]
     opts = VerifyOptions()
     _pull_back_last_words(state, room, samples, RoomAligner(load_aligner(), opts), opts, {last})
