@@ -34,6 +34,7 @@ EXIT_BATCH_FAILURES = 1
 EXIT_BAD_INPUT = 2
 EXIT_POOR_FIT = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that stopped
 
 
 class ToolkitError(Exception):

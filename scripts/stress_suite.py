@@ -16,8 +16,9 @@ no synthetic speech):
   them. They must stay ``not_in_audio``, their neighbours unstretched.
 - ``long``: an hour: conv_dev's turns twelve times over, each pass shuffled (clean
   transcript). No spoken turn may be lost, and no turn edge be more than 1 s off.
-- ``clean_files``: the other real recordings with exact text (the bundled example, and every
-  ``D_derived_pocketsphinx`` file), for false ``not_in_audio`` per 1,000 words.
+- ``clean_files``: the other real recordings with exact text (the bundled example, scored
+  against MFA's word alignments of it, and every ``D_derived_pocketsphinx`` file), for false
+  ``not_in_audio`` per 1,000 words.
 
 Per case: spoken turns with start and end within 250 ms, lost turns (spoken, not found),
 false ``not_in_audio``, recall of the real corruptions, untimed spoken words, wall time.
@@ -129,12 +130,12 @@ def clean_files(shared: Path, out: Path) -> list[tuple[str, Path, Path, Path]]:
     """(name, audio, transcript, reference) of the other real recordings with exact text."""
     files = [("example", Path("examples/michaelandsickmichael.flac"),
               Path("examples/michaelandsickmichael.txt"),
-              Path("examples/michaelandsickmichael.TextGrid"))]  # fmt: skip
+              Path("examples/michaelandsickmichael.words.TextGrid"))]  # fmt: skip
     derived = shared / "data" / "real" / "D_derived_pocketsphinx"
     index = json.loads((derived / "index.json").read_text("utf-8"))
     for words_name, audio_rel, _count in index:  # [words file, audio path, word count]
         words_path, audio_path = derived / words_name, shared / "data" / "real" / audio_rel
-        if "michael" in words_path.name:  # the example, scored against its TextGrid above
+        if "michael" in words_path.name:  # the example, scored against MFA's words above
             continue
         data = json.loads(words_path.read_text("utf-8"))
         words = data["words"] if isinstance(data, dict) else data

@@ -9,6 +9,8 @@ turn as an utterance interval; MFA's word alignments of the two recordings it is
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,12 +23,14 @@ from align.model import Result
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DATA = Path(__file__).resolve().parent / "data"
+WORDS_TEXTGRID = EXAMPLES / "michaelandsickmichael.words.TextGrid"
 TOLERANCE_S = 0.25
 # The example is two MFA test recordings joined end to end, one per channel: acoustic_corpus.wav
 # (427,572 samples, 26.72325 s) then cold_corpus.wav. MFA ships a word alignment of each
 # (tests/data). The utterance tiers' edges sit on those words but one: Sick Michael's first
 # interval opens at 26.72325 s, the first sample of the second recording, whose first word
-# ("uh", 1.24 s into it) starts 1.24 s later. Turn edges are checked against the words.
+# ("uh", 1.24 s into it) starts 1.24 s later. Turn edges are checked against the words, as
+# examples/michaelandsickmichael.words.TextGrid (scripts/example_words.py) holds them.
 WORD_MEDIAN_MS = 25.0  # the refinement target for gold word boundaries
 
 
@@ -54,24 +58,41 @@ def test_the_utterance_tiers_sit_on_the_word_alignments_but_at_the_join() -> Non
     assert ref.turns[3].start_s == pytest.approx(offset_s, abs=1e-4)
 
 
-@pytest.mark.slow
-def test_every_turn_is_placed_and_nothing_is_reported_missing(tmp_path: Path) -> None:
+def test_the_shipped_word_reference_is_the_two_alignments_joined() -> None:
+    built = _word_reference(read_reference(EXAMPLES / "michaelandsickmichael.TextGrid"))
+    shipped = read_reference(WORDS_TEXTGRID)
+    assert len(shipped.turns) == len(built.turns) == 7
+    for a, b in zip(shipped.turns, built.turns, strict=True):
+        assert (a.speaker, a.text) == (b.speaker, b.text)
+        assert a.start_s == pytest.approx(b.start_s, abs=1e-4)
+        assert a.end_s == pytest.approx(b.end_s, abs=1e-4)
+    assert [(w.text, w.turn) for w in shipped.words] == [(w.text, w.turn) for w in built.words]
+    assert max(abs(a.start_s - b.start_s) for a, b in zip(shipped.words, built.words)) < 1e-4
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's first command on the example: its result JSON."""
+    out = tmp_path_factory.mktemp("example")
     code = main(["-q", "align", str(EXAMPLES / "michaelandsickmichael.flac"),
-                 str(EXAMPLES / "michaelandsickmichael.txt"), "-o", str(tmp_path),
+                 str(EXAMPLES / "michaelandsickmichael.txt"), "-o", str(out),
                  "--format", "json"])  # fmt: skip
     assert code == 0
-    data = json.loads((tmp_path / "michaelandsickmichael.json").read_text("utf-8"))
-    result = Result.from_dict(data)
+    return out / "michaelandsickmichael.json"
+
+
+@pytest.mark.slow
+def test_every_turn_is_placed_and_nothing_is_reported_missing(aligned: Path) -> None:
+    result = Result.from_dict(json.loads(aligned.read_text("utf-8")))
     ref = read_reference(EXAMPLES / "michaelandsickmichael.TextGrid")
     assert len(result.turns) == len(ref.turns) == 7
     assert [m for m in result.mismatches if m.kind == "not_in_audio"] == []
-    report = evaluate(result, _word_reference(ref))
-    assert report.turns is not None and report.turns.n_mapped == 7
-    for turn, truth in zip(result.turns, _word_reference(ref).turns, strict=True):
+    words_ref = _word_reference(ref)
+    for turn, truth in zip(result.turns, words_ref.turns, strict=True):
         assert turn.status == "aligned" and turn.start is not None and turn.end is not None
         assert abs(turn.start - truth.start_s) <= TOLERANCE_S, f"turn {turn.index} start"
         assert abs(turn.end - truth.end_s) <= TOLERANCE_S, f"turn {turn.index} end"
-    gold = next(w for w in report.words if w.grade == "gold")
+    gold = next(w for w in evaluate(result, words_ref).words if w.grade == "gold")
     assert gold.n_matched == gold.n_reference and gold.n_not_timed == 0
     assert gold.boundaries.median_s is not None
     assert gold.boundaries.median_s * 1000 <= WORD_MEDIAN_MS
@@ -79,6 +100,35 @@ def test_every_turn_is_placed_and_nothing_is_reported_missing(tmp_path: Path) ->
     # where its words do, not stretched over the "uh".
     assert result.turns[5].words[0].evidence == "acoustic"
     assert result.turns[4].end is not None and result.turns[4].end <= ref.turns[4].end_s + 0.1
+
+
+@pytest.mark.slow
+def test_eval_scores_the_example_against_its_word_reference(
+    aligned: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(aligned), str(WORDS_TEXTGRID), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    turns = report["turns"]
+    assert (turns["n_mapped"], turns["n_not_found"], turns["n_extra"]) == (7, 0, 0)
+    for edge in ("start", "end"):
+        assert turns[edge]["max_s"] <= TOLERANCE_S
+    assert report["detection"]["not_in_audio_flags"] == 0
+    assert main(["eval", str(aligned), str(WORDS_TEXTGRID)]) == 0
+    assert "turns: 7 of 7 mapped" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_eval_into_a_closed_pipe_is_quiet(aligned: Path) -> None:
+    # `turnalign eval ... | head -1`: the reader stops; no traceback, exit 141 (128 + SIGPIPE).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "align", "eval", str(aligned), str(WORDS_TEXTGRID)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == ""
 
 
 # A steady noise floor 13 dB under the example's speech (Gaussian, seeded): the forced
