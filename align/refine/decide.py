@@ -28,7 +28,7 @@ from align.refine.rooms import (
     start_after,
 )
 from align.refine.snap import FRAME_S, SnapOptions, SpeechMask, speech_mask
-from align.text.normalize import is_filler, normalize_token
+from align.text.normalize import is_filler_word
 from audio import SAMPLE_RATE
 
 # The noise floor is the quietest tenth of the 10 ms frames around a room
@@ -119,7 +119,7 @@ def decide_room(
         ]
         for g in sorted(required) if opening else ():
             first = cands[g].keys[0]
-            if state.whole_turn(cands[g]) and not _opens_with_filler(state.word(first).text):
+            if state.whole_turn(cands[g]) and not is_filler_word(state.word(first).text):
                 at = keys.index(first)
                 keys.insert(at, (first[0], _OPENING_WORD))
                 toks.insert(at, AlignToken(_OPENING_TEXT, True))
@@ -208,12 +208,6 @@ def context_snr_db(
     )
     level = 10 * math.log10(float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12)
     return level - floor
-
-
-def _opens_with_filler(text: str) -> bool:
-    """Whether a turn's first word is a hesitation already (the example's "Uh.")."""
-    units = normalize_token(text)
-    return bool(units) and is_filler(units[0])
 
 
 def _take_openings(

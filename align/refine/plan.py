@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from align.model import MismatchReason, Result
 from align.refine.forced import ForcedAlignOptions
 from align.refine.snap import SnapOptions
-from align.text.normalize import is_filler, normalize_token
+from align.text.normalize import is_filler_word, normalize_token
 
 # Reasons for words left untimed on purpose: ``align.timing``'s copy of the words around
 # them, and a report that gives no reason. Such words stay untimed even if the aligner
@@ -354,14 +354,12 @@ def find_turn_cut(
 
 def _unheard_word(item: Item) -> bool:
     """A word the engine did not hear that is not a filler ("um", "uh")."""
-    units = normalize_token(item.text)
-    return not item.heard and bool(units) and not all(is_filler(u) for u in units)
+    return not item.heard and bool(normalize_token(item.text)) and not is_filler_word(item.text)
 
 
 def unheard_filler(item: Item) -> bool:
     """A filler ("um", "uh") of the transcript's that the engine did not hear."""
-    units = normalize_token(item.text)
-    return not item.heard and bool(units) and all(is_filler(u) for u in units)
+    return not item.heard and is_filler_word(item.text)
 
 
 def _heard_start(items: Sequence[Item], k: int, step: int, limit: int) -> float | None:

@@ -6,7 +6,7 @@ repeated phrases an earlier ASR pass leaves.
 """
 
 from align.text.match import MatchOptions, Pair, match_units, similarity
-from align.text.normalize import is_filler, normalize_token
+from align.text.normalize import is_filler, is_filler_word, normalize_token
 from align.text.repeats import Repeat, find_repeats
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Repeat",
     "find_repeats",
     "is_filler",
+    "is_filler_word",
     "match_units",
     "normalize_token",
     "similarity",

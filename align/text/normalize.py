@@ -104,6 +104,12 @@ def is_filler(unit: str) -> bool:
     return unit in FILLERS
 
 
+def is_filler_word(token: str) -> bool:
+    """Whether a written token is a hesitation and nothing else ("Uh.", "um-um")."""
+    units = normalize_token(token)
+    return bool(units) and all(is_filler(u) for u in units)
+
+
 @lru_cache(maxsize=65536)
 def normalize_token(token: str) -> tuple[str, ...]:
     """Turn one written token into normalized units for matching.

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from align.engines.base import Heard, HeardWord
 from align.pipeline import AlignOptions, match_and_time
 from align.text.match import MatchOptions, _gotoh, match_units
-from align.text.normalize import normalize_token
+from align.text.normalize import is_filler_word, normalize_token
 from align.timing import TimedTranscript
 from align.transcript import Transcript, TranscriptTurn, parse_transcript
 
@@ -60,6 +60,15 @@ def test_normalize_makes_spellings_comparable(written: str, spoken: str) -> None
 def test_punctuation_only_tokens_have_no_units() -> None:
     assert normalize_token("--") == ()
     assert normalize_token("...") == ()
+
+
+@pytest.mark.parametrize(
+    ("token", "hesitation"),
+    [("Uh.", True), ("um-um", True), ("Mm-hmm,", True), ("Uh-so", False), ("So", False),
+     ("--", False)],
+)  # fmt: skip
+def test_a_filler_word_is_hesitation_and_nothing_else(token: str, hesitation: bool) -> None:
+    assert is_filler_word(token) is hesitation
 
 
 # -- alignment ---------------------------------------------------------------------------
