@@ -75,8 +75,9 @@ def align_file(
         raise UsageError("give sample_rate exactly when the audio is an array of samples")
     prepared = prepare(audio_input, transcript, opts, sample_rate)
     try:
-        if engine is None:
-            engine = load_engine(opts)
+        if engine is None:  # sized to this file: no helper process for one window
+            engine_opts = pipeline.engine_options_for(opts, prepared.source.duration_s)
+            engine = pipeline.load_engine(opts.engine_name, engine_opts)
         result = align_prepared(prepared, engine, opts, on_progress)
     finally:
         if not isinstance(audio_input, audio.DecodedAudio):

@@ -36,6 +36,7 @@ from align.transcribe import (
     probe_duration,
     transcribe_file,
     transcribe_windows,
+    window_count,
     window_length_s,
 )
 from align.transcript import Transcript, read_transcript
@@ -60,6 +61,16 @@ def load_engine(name: EngineName, opts: EngineOptions) -> Engine:
             raise EngineUnavailableError(name, "pip install 'turnalign[torch]'") from e
         return openai_whisper.load_engine(opts)
     raise UsageError(f"unknown engine '{name}'; choose faster-whisper or openai-whisper")
+
+
+def engine_options_for(opts: AlignOptions, duration_s: float) -> EngineOptions:
+    """``opts.engine`` with no more workers than the first pass has windows for a file of
+    ``duration_s``: a file under a minute is one window, and a helper process started for
+    it would only cost its start-up (about 0.5 s of CPU; the words are the same)."""
+    windows = window_count(duration_s, opts.window_s)
+    if windows is None or windows >= opts.engine.workers:
+        return opts.engine
+    return replace(opts.engine, workers=windows)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -140,7 +151,8 @@ def align_file(
     prepared = prepare(audio_path, transcript_path, opts)
     try:
         if engine is None:
-            engine = load_engine(opts.engine_name, opts.engine)
+            engine_opts = engine_options_for(opts, prepared.source.duration_s)
+            engine = load_engine(opts.engine_name, engine_opts)
         return align_prepared(prepared, engine, opts, on_progress)
     finally:
         prepared.close()
@@ -308,6 +320,7 @@ __all__ = [
     "align_heard",
     "align_prepared",
     "check_coverage",
+    "engine_options_for",
     "iter_windows",
     "load_engine",
     "match_and_time",

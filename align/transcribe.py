@@ -86,6 +86,14 @@ def window_length_s(total_s: float, window_s: float) -> float:
     return min(window_s, max(_MIN_WINDOW_S, total_s / n))
 
 
+def window_count(total_s: float, window_s: float) -> int | None:
+    """How many windows ``transcribe_file`` cuts a ``total_s`` file into at most (the last
+    may take in a short rest); ``None`` when the duration is unknown."""
+    if total_s <= 0:
+        return None
+    return max(1, math.ceil(total_s / window_length_s(total_s, window_s) - 1e-9))
+
+
 def transcribe_windows(
     windows: Iterable[tuple[float, np.ndarray]],
     total_s: float,
@@ -138,6 +146,7 @@ class _Stopped(Exception):
 
 __all__ = [
     "iter_windows",
+    "window_count",
     "probe_duration",
     "transcribe_file",
     "transcribe_windows",

@@ -16,10 +16,13 @@ import audio
 from align.engines.base import EngineOptions, Heard, HeardWord
 from align.model import EngineInfo
 from align.pipeline import (
+    AlignOptions,
+    engine_options_for,
     iter_windows,
     load_engine,
     read_spans,
     transcribe_windows,
+    window_count,
     window_length_s,
 )
 from audio import SAMPLE_RATE
@@ -56,6 +59,42 @@ def test_window_length_splits_evenly_and_shares_a_short_file() -> None:
     # Under a minute, or unknown: one window.
     assert window_length_s(52.0, 300.0) == pytest.approx(52.0)
     assert window_length_s(0.0, 300.0) == 300.0
+
+
+@pytest.mark.parametrize("window_s", [30.0, 300.0])
+def test_window_count_is_the_number_of_windows_cut(window_s: float) -> None:
+    total_s = audio.probe_duration_s(EXAMPLE)
+    cut = list(iter_windows(EXAMPLE, window_length_s(total_s, window_s)))
+    assert window_count(total_s, window_s) == len(cut) == (2 if window_s == 30.0 else 1)
+
+
+def test_a_one_window_file_loads_no_engine_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    import align
+    from align import api
+
+    opts = AlignOptions()
+    assert opts.engine.workers == 2
+    assert engine_options_for(opts, 52.4).workers == 1  # the example: one window
+    assert engine_options_for(opts, 300.0) == opts.engine  # conv_dev: two windows
+    assert engine_options_for(opts, 0.0) == opts.engine  # duration unknown
+    loaded: list[EngineOptions] = []
+
+    def fake_load(name: str, engine_opts: EngineOptions) -> Any:
+        loaded.append(engine_opts)
+        raise _Loaded()
+
+    monkeypatch.setattr(api.pipeline, "load_engine", fake_load)
+    transcript = EXAMPLE.with_suffix(".txt")
+    with pytest.raises(_Loaded):
+        align.align_file(EXAMPLE, transcript)
+    monkeypatch.setattr("align.pipeline.load_engine", fake_load)
+    with pytest.raises(_Loaded):
+        api.pipeline.align_file(EXAMPLE, transcript)
+    assert [o.workers for o in loaded] == [1, 1]
+
+
+class _Loaded(Exception):
+    """Raised by a fake ``load_engine`` once it has seen its options."""
 
 
 def test_parallel_engine_workers_hear_what_one_worker_hears() -> None:
