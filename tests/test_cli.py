@@ -101,6 +101,33 @@ def test_example_runs_and_writes_every_default_format(tmp_path: Path) -> None:
     assert all(t.end is not None and t.end <= result.audio.duration for t in spoken)
 
 
+def test_the_stages_can_be_switched_off_from_the_command_line() -> None:
+    from align.cli.commands import align_options
+    from align.cli.parser import build_parser
+
+    on = align_options(build_parser().parse_args(["align", "a.flac", "a.txt"]))
+    off = align_options(build_parser().parse_args(
+        ["align", "a.flac", "a.txt", "--no-verify", "--no-loop-guard", "--denoise", "never"]
+    ))  # fmt: skip
+    assert (on.verify, on.guard_loops, on.denoise is not None) == (True, True, True)
+    assert (off.verify, off.guard_loops, off.denoise) == (False, False, None)
+
+
+@pytest.mark.slow
+def test_without_the_acoustic_check_whisper_alone_reports_the_unheard(tmp_path: Path) -> None:
+    # tiny.en does not print the example's one-word turn "Uh." (44.5 s): Whisper's text
+    # alone calls it not in the audio; the acoustic check (the default) times it.
+    args = [str(EXAMPLE_AUDIO), str(EXAMPLE_TRANSCRIPT), "--format", "json"]
+    for flag, out in (([], tmp_path / "on"), (["--no-verify"], tmp_path / "off")):
+        assert main(["-q", "align", *args, "-o", str(out), *flag]) == 0
+    on, off = (Result.from_dict(json.loads((tmp_path / d / "michaelandsickmichael.json")
+               .read_text("utf-8"))) for d in ("on", "off"))  # fmt: skip
+    assert on.turns[5].status == "aligned" and on.turns[5].words[0].evidence == "acoustic"
+    assert off.turns[5].status == "not_found"
+    assert any(m.kind == "not_in_audio" and m.text == "Uh." for m in off.mismatches)
+    assert not any(m.kind == "not_in_audio" for m in on.mismatches)
+
+
 # -- bad input ---------------------------------------------------------------------------
 
 

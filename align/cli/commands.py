@@ -114,6 +114,7 @@ def align_options(args: argparse.Namespace) -> Any:
     from align.corrections import CorrectionOptions
     from align.engines.base import EngineOptions
     from align.options import AlignOptions
+    from audio.denoise import DenoiseOptions
 
     try:
         engine = EngineOptions(
@@ -133,6 +134,9 @@ def align_options(args: argparse.Namespace) -> Any:
             engine=engine,
             transcript_format=args.transcript_format,
             rerun_gaps=not args.no_rerun,
+            guard_loops=not args.no_loop_guard,
+            verify=not args.no_verify,
+            denoise=DenoiseOptions() if args.denoise == "auto" else None,
             refine=cast("RefineMode", args.refine or DEFAULT_REFINE_MODE),
             refine_workers=args.refine_workers,
         )

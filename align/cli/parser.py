@@ -117,6 +117,26 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
         "--no-rerun", action="store_true", help="do not re-listen to stretches the engine skipped"
     )
     p.add_argument(
+        "--no-loop-guard",
+        action="store_true",
+        help="trust the first pass where it prints one phrase over and over (default: hear "
+        "such stretches again without context)",
+    )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="report words not in the audio on Whisper's text alone (default: with --refine "
+        "full, the forced aligner asks the audio first)",
+    )
+    p.add_argument(
+        "--denoise",
+        default="auto",
+        choices=("auto", "never"),
+        help="auto: with --refine full, a noisy file (speech under 19 dB over its noise "
+        "floor) reaches the forced aligner with the floor subtracted; Whisper hears the "
+        "original (default: auto)",
+    )
+    p.add_argument(
         "--min-coverage",
         type=float,
         default=DEFAULT_MIN_COVERAGE,
