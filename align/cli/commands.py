@@ -27,6 +27,7 @@ from align.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     AlignmentFailedError,
+    AudioDecodeError,
     ToolkitError,
     UsageError,
 )
@@ -276,6 +277,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from e
     result = read_result(args.result)
     audio_path = args.audio or resolve_audio_path(result, args.result)
+    if args.audio is None and not Path(audio_path).exists():
+        # The result names its audio as given to ``align``, often relative to another folder.
+        raise AudioDecodeError(audio_path, "file not found (name the recording with --audio)")
     summary = export_clips(result, audio_path, args.output_dir, opts)
     if not args.quiet:
         for line in summary_lines(summary):

@@ -521,6 +521,23 @@ def test_cli_export_finds_the_audio_beside_the_result(
     assert len(list((tmp_path / "ds" / "wavs").glob("*.wav"))) == 2
 
 
+def test_cli_export_says_how_to_name_audio_it_cannot_find(
+    episode: tuple[Result, Path, np.ndarray],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The result names its audio as ``align`` was given it: here relative to a folder that
+    # is neither the current one nor the result's.
+    result, _, _ = episode
+    moved = result.with_turns(result.turns, audio=AudioInfo("recordings/ep1.wav", 24.0))
+    saved = _save(moved, tmp_path / "ep1.json")
+    assert main(["export", str(saved), "-o", str(tmp_path / "ds")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("turnalign: error: cannot read audio 'recordings/ep1.wav'")
+    assert "--audio" in err and "\n" not in err
+    assert not (tmp_path / "ds").exists()
+
+
 @pytest.mark.parametrize(
     "extra",
     [["--max-s", "0"], ["--min-s", "5", "--max-s", "2"], ["--audio-format", "mp3"]],
