@@ -24,7 +24,7 @@ def add_batch_args(p: argparse.ArgumentParser) -> None:
         "manifest",
         nargs="?",
         help="manifest: .csv, .tsv or .jsonl with columns audio, transcript and optional "
-        "id, language, options (see README)",
+        "id, language, options (see README); a folder is paired as --pairs DIR",
     )
     p.add_argument(
         "--pairs",
@@ -65,7 +65,9 @@ def run_batch_command(
     if (args.manifest is None) == (args.pairs is None):
         raise UsageError("batch needs a MANIFEST or --pairs DIR (one of them)")
     source = args.manifest if args.manifest is not None else args.pairs
-    items = read_manifest(source) if args.manifest is not None else pair_directory(source)
+    # A folder given as the manifest is paired as --pairs pairs it.
+    from_manifest = args.manifest is not None and not Path(args.manifest).is_dir()
+    items = read_manifest(source) if from_manifest else pair_directory(source)
     try:
         opts = BatchOptions(
             align=align_opts,

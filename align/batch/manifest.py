@@ -66,6 +66,8 @@ def read_manifest(path: str | Path) -> list[BatchItem]:
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if not path.exists():
+        raise ManifestError(path, "file not found")
     if suffix not in _MANIFEST_TYPES:
         raise ManifestError(
             path, f"unknown manifest type '{suffix or path.name}'; use .csv, .tsv or .jsonl"

@@ -427,8 +427,24 @@ def test_bad_manifest_exits_2_with_one_line(
     assert err.startswith("turnalign: error: cannot read manifest") and "\n" not in err
     assert "unknown key 'speed'" in err
     assert not (tmp_path / "out").exists()
+    (tmp_path / "m.xlsx").write_bytes(b"PK")
     assert main(["batch", str(tmp_path / "m.xlsx")]) == EXIT_BAD_INPUT
+    assert "unknown manifest type '.xlsx'" in capsys.readouterr().err
+    assert main(["batch", str(tmp_path / "m2.csv")]) == EXIT_BAD_INPUT
+    assert "m2.csv': file not found" in capsys.readouterr().err
     assert main(["batch"]) == EXIT_BAD_INPUT  # neither a manifest nor --pairs
+
+
+def test_a_folder_given_as_the_manifest_is_paired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("no audio here", encoding="utf-8")
+    assert main(["batch", str(folder), "-o", str(tmp_path / "out")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err  # what --pairs says of it: the folder was paired
+    assert "no audio files" in err and "manifest type" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_colliding_output_names_exit_2(tmp_path: Path) -> None:
