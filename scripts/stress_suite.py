@@ -10,6 +10,8 @@ no synthetic speech):
   noisy transcripts.
 - ``b_repeats``: six gold-aligned words ("i", "the", "and", ...) said twice: each word's own
   audio spliced in after itself and the token written twice. Every copy must be timed.
+- ``b_phrases``: six two-word phrases said without a pause ("this is", "I have"), said twice
+  the same way ("this is this is"). Both copies must be timed.
 - ``c_backchannels``: real one-word clips ("yeah", "okay", "uh", "alright", "um", cut at
   their gold word times in the MFA corpora) inserted into pauses as one-word turns.
 - ``d_cut``: three turns' audio (and the pause after each) cut out; the transcript keeps
@@ -46,6 +48,7 @@ from align.evaluation.splice import (
     Conversation,
     level_dbfs,
     pauses,
+    pick_phrases,
     pick_repeats,
     shuffled_copies,
 )
@@ -56,6 +59,8 @@ NOISE_DBFS = -30.0
 NOISE_SEED = 15
 REPEAT_WORDS = ("i", "the", "and", "a", "we", "so", "to", "that", "it", "is", "of", "in")
 N_REPEATS = 6
+# Two-word phrases said twice ("it took it took") are picked from words said without a pause.
+PHRASE_GAP_S = 0.05
 # (file under A_word_level, gold word, its start and end in s, token to write).
 BACKCHANNELS = (
     ("mfa_cold_corpus3/cold_corpus3.wav", "yeah", 18.37, 18.60, "Yeah."),
@@ -99,6 +104,10 @@ def build_cases(shared: Path) -> dict[str, tuple[Conversation, str | None]]:
     for turn, word in sorted(pick_repeats(rep, REPEAT_WORDS, N_REPEATS), reverse=True):
         rep.repeat_word(turn, word)
     cases["b_repeats"] = (rep, None)
+    phrases = base.copy()
+    for turn, word in sorted(pick_phrases(phrases, 2, N_REPEATS, PHRASE_GAP_S), reverse=True):
+        phrases.repeat_word(turn, word, 2)
+    cases["b_phrases"] = (phrases, None)
     back = base.copy()
     real = shared / "data" / "real" / "A_word_level"
     speech_db = np.median([level_dbfs(_span(base.samples, t.words)) for t in base.turns])
@@ -267,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[f"clean:{name}"] = score(result, ref, {"wall_s": round(wall, 2)})
             print(name, json.dumps(rows[f"clean:{name}"]), flush=True)
     clean = [r for n, r in rows.items() if n.startswith("clean:") or n.endswith("_clean")
-             or n in ("b_repeats", "c_backchannels")]  # fmt: skip
+             or n in ("b_repeats", "b_phrases", "c_backchannels")]  # fmt: skip
     words = sum(r["words"] for r in clean)
     false = sum(r["false_not_in_audio"] for r in clean)
     summary = {"clean_words": words, "clean_false_not_in_audio": false,
@@ -278,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _repeats_timed(result: Result, repeats: list[tuple[int, int]]) -> str:
+def _repeats_timed(result: Result, repeats: list[tuple[int, int, int]]) -> str:
     flagged = {
         (m.turn, k)
         for m in result.mismatches
@@ -286,10 +295,10 @@ def _repeats_timed(result: Result, repeats: list[tuple[int, int]]) -> str:
         for k in range(m.word_start, m.word_start + m.word_count)
     }
     ok = 0
-    for turn, k in repeats:
+    for turn, k, n in repeats:
         words = result.turns[turn].words
-        pair = [(turn, k), (turn, k + 1)]
-        ok += all(words[q].start is not None for _, q in pair) and not (set(pair) & flagged)
+        both = [(turn, q) for q in range(k, k + 2 * n)]
+        ok += all(words[q].start is not None for _, q in both) and not (set(both) & flagged)
     return f"{ok}/{len(repeats)}"
 
 

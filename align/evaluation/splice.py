@@ -132,18 +132,26 @@ class Conversation:
             self.samples /= np.float32(peak)
 
     # -- the cases ---------------------------------------------------------------------------
-    def repeat_word(self, turn: int, word: int) -> None:
-        """Say word ``word`` of ``turn`` twice: its audio spliced in right after itself, and
-        the token written twice ("I I think")."""
+    def repeat_word(self, turn: int, word: int, n_words: int = 1) -> None:
+        """Say ``n_words`` words of ``turn`` from ``word`` on twice: their audio (from the
+        first one's start to the last one's end) spliced in right after them, and their
+        tokens written twice ("I I think", "it took it took"); the first copy loses its last
+        token's trailing punctuation."""
         t = self.turns[turn]
-        w = t.words[word]
-        clip = self.samples[_sample(w["start"]) : _sample(w["end"])].copy()
-        self.insert(w["end"], clip)
-        again = dict(w, start=w["end"], end=round(w["end"] + len(clip) / SAMPLE_RATE, 4))
-        t.words.insert(word + 1, again)
-        lead, core, _trail = _EDGE_PUNCT.match(t.tokens[word]).groups()  # type: ignore[union-attr]
-        t.tokens.insert(word, f"{lead}{core}")
-        t.meta.setdefault("repeats", []).append(word)
+        first, last = t.words[word], t.words[word + n_words - 1]
+        clip = self.samples[_sample(first["start"]) : _sample(last["end"])].copy()
+        self.insert(last["end"], clip)
+        shift = len(clip) / SAMPLE_RATE  # as ``insert`` moves the words after it
+        again = [
+            dict(w, start=round(w["start"] + shift, 4), end=round(w["end"] + shift, 4))
+            for w in t.words[word : word + n_words]
+        ]
+        t.words[word + n_words : word + n_words] = again
+        copy_tokens = list(t.tokens[word : word + n_words])
+        lead, core, _trail = _EDGE_PUNCT.match(copy_tokens[-1]).groups()  # type: ignore[union-attr]
+        copy_tokens[-1] = f"{lead}{core}"
+        t.tokens[word:word] = copy_tokens
+        t.meta.setdefault("repeats", []).append((word, n_words))
 
     def insert_turn(
         self, at_s: float, clip: NDArray[np.float32], speaker: str, token: str, word: str
@@ -202,9 +210,10 @@ class Conversation:
             "noisy_corruptions": [*self.corruptions, *extra],
         }
 
-    def repeats(self) -> list[tuple[int, int]]:
-        """(transcript turn, token index of the first copy) of every spliced repeat."""
-        return [(i, k) for i, t in enumerate(self.turns) for k in t.meta.get("repeats", [])]
+    def repeats(self) -> list[tuple[int, int, int]]:
+        """(transcript turn, token index of the first copy, words in a copy) of every
+        spliced repeat."""
+        return [(i, k, n) for i, t in enumerate(self.turns) for k, n in t.meta.get("repeats", [])]
 
     def inserted_turns(self) -> list[int]:
         return [i for i, t in enumerate(self.turns) if t.meta.get("inserted")]
@@ -261,6 +270,25 @@ def pick_repeats(
     return sorted(chosen)
 
 
+def pick_phrases(
+    conv: Conversation, n_words: int, limit: int, max_gap_s: float, grade: str = "gold"
+) -> list[tuple[int, int]]:
+    """Phrases to say twice: (turn, first word) of ``n_words`` ``grade`` words said without a
+    pause (each gap at most ``max_gap_s``), at most one per turn, from turns spread evenly
+    over the conversation, ``limit`` in all."""
+    found: list[tuple[int, int]] = []
+    for i, t in enumerate(conv.turns):
+        for k in range(len(t.words) - n_words + 1):
+            run = t.words[k : k + n_words]
+            if all(w.get("grade") == grade for w in run) and all(
+                b["start"] - a["end"] <= max_gap_s for a, b in zip(run, run[1:])
+            ):
+                found.append((i, k))
+                break
+    step = max(1, len(found) // max(1, limit))
+    return found[::step][:limit]
+
+
 def pauses(conv: Conversation, min_s: float) -> list[tuple[int, float, float]]:
     """(turn before, start_s, end_s) of the pauses between consecutive spoken turns."""
     out = []
@@ -282,4 +310,11 @@ def _sample(t_s: float) -> int:
     return max(0, round(t_s * SAMPLE_RATE))
 
 
-__all__ = ["Conversation", "level_dbfs", "pauses", "pick_repeats", "shuffled_copies"]
+__all__ = [
+    "Conversation",
+    "level_dbfs",
+    "pauses",
+    "pick_phrases",
+    "pick_repeats",
+    "shuffled_copies",
+]

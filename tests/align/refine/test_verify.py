@@ -315,7 +315,7 @@ def test_a_spliced_real_repeat_is_timed_not_flagged(
     spliced: tuple[Conversation, Result, dict[str, Any]],
 ) -> None:
     conv, result, _ = spliced
-    [(turn, k)] = conv.repeats()
+    [(turn, k, _n)] = conv.repeats()
     words = result.turns[turn].words
     assert words[k].text.lower() == words[k + 1].text.lower().strip(".,") == "the"
     assert words[k].start is not None and words[k + 1].start is not None
