@@ -9,6 +9,7 @@ turn as an utterance interval; MFA's word alignments of the two recordings it is
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -119,16 +120,19 @@ def test_eval_scores_the_example_against_its_word_reference(
 
 @pytest.mark.slow
 def test_eval_into_a_closed_pipe_is_quiet(aligned: Path) -> None:
-    # `turnalign eval ... | head -1`: the reader stops; no traceback, exit 141 (128 + SIGPIPE).
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "align", "eval", str(aligned), str(WORDS_TEXTGRID)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=120) == 141
-    assert stderr == ""
+    # `turnalign eval ... | head -1`: the reader is gone before anything is written (its end
+    # of the pipe closed first, so there is no race); no traceback, exit 141 (128 + SIGPIPE).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "align", "eval", str(aligned), str(WORDS_TEXTGRID)],
+            stdout=write_end, stderr=subprocess.PIPE, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr.decode() == ""
 
 
 # A steady noise floor 13 dB under the example's speech (Gaussian, seeded): the forced
