@@ -76,8 +76,7 @@ def align_file(
     prepared = prepare(audio_input, transcript, opts, sample_rate)
     try:
         if engine is None:  # sized to this file: no helper process for one window
-            engine_opts = pipeline.engine_options_for(opts, prepared.source.duration_s)
-            engine = pipeline.load_engine(opts.engine_name, engine_opts)
+            engine = pipeline.load_engine_for(opts, prepared.source.duration_s)
         result = align_prepared(prepared, engine, opts, on_progress)
     finally:
         if not isinstance(audio_input, audio.DecodedAudio):

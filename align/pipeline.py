@@ -73,6 +73,11 @@ def engine_options_for(opts: AlignOptions, duration_s: float) -> EngineOptions:
     return replace(opts.engine, workers=windows)
 
 
+def load_engine_for(opts: AlignOptions, duration_s: float) -> Engine:
+    """The engine ``opts`` names, with as many workers as a ``duration_s`` file can use."""
+    return load_engine(opts.engine_name, engine_options_for(opts, duration_s))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Prepared:
     """One file's inputs, read before any model runs: the parsed transcript and the audio,
@@ -151,8 +156,7 @@ def align_file(
     prepared = prepare(audio_path, transcript_path, opts)
     try:
         if engine is None:
-            engine_opts = engine_options_for(opts, prepared.source.duration_s)
-            engine = load_engine(opts.engine_name, engine_opts)
+            engine = load_engine_for(opts, prepared.source.duration_s)
         return align_prepared(prepared, engine, opts, on_progress)
     finally:
         prepared.close()
@@ -323,6 +327,7 @@ __all__ = [
     "engine_options_for",
     "iter_windows",
     "load_engine",
+    "load_engine_for",
     "match_and_time",
     "prepare",
     "probe_duration",
