@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 from align import __version__
 from align.atomic import sync_dir as _sync_dir
+from align.atomic import write_bytes
 from align.batch.items import STATE_DIR_NAME, BatchItem
 from align.errors import OutputError, UsageError
 from align.model import SCHEMA
@@ -186,26 +186,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
         OutputError: the folder or file cannot be written.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    # Not tempfile.mkstemp: its mode 0600 would stay on the file; here the umask applies.
-    name = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        write_bytes(path, text.encode("utf-8"))
     except OSError as e:
         raise OutputError(path, e.strerror or str(e)) from e
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(name, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        if isinstance(e, OSError):
-            raise OutputError(path, e.strerror or str(e)) from e
-        raise
-    _sync_dir(path.parent)
 
 
 def remove_stale_temp_files(folder: Path, final_names: Iterable[str]) -> int:

@@ -11,11 +11,8 @@ name and renamed into place: a crash never leaves half a clip.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
-import os
-import tempfile
 import wave
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -25,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import audio
-from align.atomic import sync_dir
+from align.atomic import sync_dir, write_bytes
 from align.errors import AudioDecodeError, OutputError
 from align.export.types import AudioFormat
 from audio import SAMPLE_RATE
@@ -164,22 +161,9 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     if path.is_dir():
         raise OutputError(path, "a folder has this name")
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_bytes(path, data)
     except OSError as e:
         raise OutputError(path, _reason(e)) from e
-    tmp = Path(name)
-    try:
-        with open(fd, "wb") as fp:
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        _remove(tmp)
-        raise OutputError(path, _reason(e)) from e
-    except BaseException:
-        _remove(tmp)
-        raise
     return True
 
 
@@ -193,11 +177,6 @@ def remove_file(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as e:
         raise OutputError(path, _reason(e)) from e
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def _reason(e: OSError) -> str:

@@ -17,15 +17,14 @@ srt and vtt give a subtitle transcript its own cues back, re-timed.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, cast
 
+from align.atomic import create_temp
 from align.atomic import sync_dir as _sync_dir
 from align.errors import OutputError, UnknownFormatError
 from align.model import Result
@@ -50,7 +49,6 @@ from align.writers.textgrid import write_textgrid
 logger = logging.getLogger(__name__)
 
 # Random temporary names collide only by bad luck; give up after this many.
-_TEMP_NAME_TRIES = 100
 
 OutputFormat = Literal[
     "json",
@@ -192,7 +190,7 @@ def write_outputs(
 def _write_temp(result: Result, spec: WriterSpec, final: Path, opts: WriterOptions) -> Path:
     """Write one format next to ``final`` under a hidden temporary name; return that name."""
     try:
-        fd, tmp = _create_temp(final)
+        fd, tmp = create_temp(final)
     except OSError as e:
         raise OutputError(final, _reason(e)) from e
     try:
@@ -213,22 +211,6 @@ def _write_temp(result: Result, spec: WriterSpec, final: Path, opts: WriterOptio
         _remove([tmp])
         raise
     return tmp
-
-
-def _create_temp(final: Path) -> tuple[int, Path]:
-    """Create a hidden, new file beside ``final``.
-
-    Not ``tempfile.mkstemp``: its files are private (mode 0600), and that mode would stay on
-    the output after the rename. Here the umask applies, as for any file ``open`` creates.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(_TEMP_NAME_TRIES):
-        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(final))
 
 
 def _remove(paths: Iterable[Path]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import wave
 from collections.abc import Iterator
@@ -783,3 +784,22 @@ def test_conv_dev_short_clips_keep_bounds_and_mostly_exact_text(
         inside = [w for w in truth_words if start < (w["start"] + w["end"]) / 2 < end]
         exact += _norm_words(row["text"]) == [x for w in inside for x in _norm_words(w["word"])]
     assert exact / len(rows) >= 0.9, f"{exact}/{len(rows)} clips with exactly the truth words"
+
+
+def test_exported_files_take_the_umask_mode(
+    episode: tuple[Result, Path, np.ndarray], tmp_path: Path
+) -> None:
+    """Under umask 022 every clip and manifest is 0644: another account, or a training job
+    run as another user, reads the dataset (private 0600 files came out before)."""
+    result, wav, _ = episode
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        export_clips(result, wav, out, ExportOptions(max_s=8.0))
+    finally:
+        os.umask(old)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) >= 5  # clips, manifest.jsonl, metadata.csv, ljspeech, dropped.jsonl
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
+        p.name: "0o644" for p in files
+    }
