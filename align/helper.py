@@ -36,6 +36,9 @@ class HelperProcess:
             os.environ,
             PYTHONPATH=os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")])),
         )
+        # One BLAS thread: a helper is one core's worth of work, and OpenBLAS's idle
+        # threads spin on the core the other processes need (see ``align.cli``).
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", module],
             stdin=subprocess.PIPE,
