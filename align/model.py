@@ -10,7 +10,7 @@ fields, never rename or drop them. This module does no I/O and imports nothing h
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
 
 SCHEMA = "turnalign/1"
@@ -43,6 +43,10 @@ Evidence = Literal["whisper", "acoustic", "interpolated", "none"]
 edges), ``acoustic`` (the engine did not, the forced aligner found it in the audio),
 ``interpolated`` (neither: a place between its neighbours), ``none`` (untimed)."""
 EVIDENCES: tuple[str, ...] = ("whisper", "acoustic", "interpolated", "none")
+ClaimEvidence = Literal["text", "teacher-forced", "forced-aligner"]
+"""What decided a ``Mismatch``: Whisper's free ``text`` alone; Whisper reading the written and
+heard words against the audio (``teacher-forced``); the ``forced-aligner``'s search."""
+CLAIM_EVIDENCES: tuple[str, ...] = get_args(ClaimEvidence)
 RefineMode = Literal["none", "fast", "full"]
 """Boundary refinement after alignment (``align.refine``): none, energy snapping, or forced
 alignment; ``Result.refine`` records the mode applied."""
@@ -148,6 +152,9 @@ class Mismatch:
     unless the place in the audio is known). ``not_in_transcript``: speech heard that no
     transcript turn covers (``turn`` is ``None``, times set, ``text`` is what was heard).
     ``substitution``: a transcript word heard as another (``heard``).
+    ``decided_by``: what made the claim; ``scores``: its figures by name (``heard_confidence``:
+    Whisper's own in the word it wrote; ``p_written`` / ``p_heard``: the teacher-forced
+    probabilities of the written and the heard reading).
     """
 
     kind: MismatchKind
@@ -160,6 +167,12 @@ class Mismatch:
     word_start: int | None = None
     word_count: int = 0
     reason: MismatchReason = ""
+    decided_by: ClaimEvidence = "text"
+    scores: tuple[tuple[str, float], ...] = ()
+
+    def score(self, name: str) -> float | None:
+        """The named figure of ``scores``, or ``None``."""
+        return next((v for k, v in self.scores if k == name), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +278,8 @@ class Result:
                 "turns_not_found": self.quality.turns_not_found,
             },
             "turns": [_turn_to_dict(t) for t in self.turns],
-            "mismatches": [_mismatch_to_dict(m) for m in self.mismatches],
-            "corrections": [_correction_to_dict(c) for c in self.corrections],
+            "mismatches": [_flat_to_dict(m) for m in self.mismatches],
+            "corrections": [_flat_to_dict(c) for c in self.corrections],
         }
 
     @classmethod
@@ -281,7 +294,7 @@ class Result:
             engine=EngineInfo(**data["engine"]),
             turns=tuple(_turn_from_dict(t) for t in data["turns"]),
             # A reason outside MismatchReason is kept as written (see its docstring).
-            mismatches=tuple(Mismatch(**m) for m in data.get("mismatches", [])),
+            mismatches=tuple(_mismatch_from_dict(m) for m in data.get("mismatches", [])),
             corrections=tuple(Correction(**c) for c in data.get("corrections", [])),
             quality=None if q is None else Quality(**q),
             refine=str(data.get("refine", "none")),
@@ -321,17 +334,10 @@ def _turn_to_dict(t: Turn) -> dict[str, Any]:
 
 def _turn_from_dict(d: dict[str, Any]) -> Turn:
     words = tuple(
-        Word(
-            text=w["text"],
-            start=w["start"],
-            end=w["end"],
-            status=w["status"],
-            confidence=float(w.get("confidence") or 0.0),
-            heard=w.get("heard"),
-            evidence=w.get("evidence"),
-        )
+        Word(w["text"], w["start"], w["end"], w["status"], float(w.get("confidence") or 0.0),
+             w.get("heard"), w.get("evidence"))
         for w in d["words"]
-    )
+    )  # fmt: skip
     return Turn(
         index=int(d["index"]),
         speaker=d["speaker"],
@@ -347,38 +353,32 @@ def _turn_from_dict(d: dict[str, Any]) -> Turn:
     )
 
 
-def _mismatch_to_dict(m: Mismatch) -> dict[str, Any]:
-    return {
-        "kind": m.kind,
-        "turn": m.turn,
-        "text": m.text,
-        "start": _r(m.start),
-        "end": _r(m.end),
-        "heard": m.heard,
-        "confidence": _r(m.confidence),
-        "word_start": m.word_start,
-        "word_count": m.word_count,
-        "reason": m.reason,
-    }
+def _flat_to_dict(item: Mismatch | Correction) -> dict[str, Any]:
+    """A mismatch or correction as JSON: its fields in order, floats to the millisecond,
+    ``scores`` as a name -> figure object (to 4 places: small probabilities matter)."""
+    out: dict[str, Any] = {}
+    for f in fields(item):
+        value = getattr(item, f.name)
+        if f.name == "scores":
+            value = {k: _r(v, 4) for k, v in value}
+        elif isinstance(value, float):
+            value = _r(value)
+        out[f.name] = value
+    return out
 
 
-def _correction_to_dict(c: Correction) -> dict[str, Any]:
-    return {
-        "kind": c.kind,
-        "turn": c.turn,
-        "word_start": c.word_start,
-        "word_count": c.word_count,
-        "before": c.before,
-        "after": c.after,
-        "reason": c.reason,
-        "confidence": _r(c.confidence),
-    }
+def _mismatch_from_dict(d: dict[str, Any]) -> Mismatch:
+    given = dict(d)
+    given["scores"] = tuple((str(k), float(v)) for k, v in (d.get("scores") or {}).items())
+    return Mismatch(**given)
 
 
 __all__ = [
     "REFINE_MODES",
     "SCHEMA",
     "AudioInfo",
+    "CLAIM_EVIDENCES",
+    "ClaimEvidence",
     "Correction",
     "EVIDENCES",
     "EngineInfo",

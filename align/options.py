@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from align.claims.types import ClaimOptions
 from align.corrections import CorrectionOptions
 from align.defaults import DEFAULT_MIN_COVERAGE, DEFAULT_REFINE_MODE
 from align.engines.base import EngineOptions
@@ -37,6 +38,7 @@ class AlignOptions:
     ``denoise``: with ``refine="full"``, a file under its ``max_snr_db`` reaches the forced
     aligner with its noise floor subtracted (``audio.denoise``; Whisper hears the
     original); ``None``: never.
+    ``claims``: how the audio judges each "heard differently" report (``align.claims``).
     ``min_coverage``: ``align.align_file`` raises ``AlignmentFailedError`` (carrying the
     result) when less than this share of the transcript's words is heard; ``None`` never.
     Defaults are the CLI's (``align.defaults``).
@@ -47,6 +49,7 @@ class AlignOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
     timing: TimingOptions = field(default_factory=TimingOptions)
     corrections: CorrectionOptions = field(default_factory=CorrectionOptions)
+    claims: ClaimOptions = field(default_factory=ClaimOptions)
     transcript_format: TranscriptFormat | None = None
     window_s: float = 300.0
     rerun_gaps: bool = True

@@ -23,7 +23,9 @@ no synthetic speech):
   ``not_in_audio`` per 1,000 words.
 
 Per case: spoken turns with start and end within 250 ms, lost turns (spoken, not found),
-false ``not_in_audio``, recall of the real corruptions, untimed spoken words, wall time.
+false ``not_in_audio``, ``substitution`` reports (and the false ones: on an exact transcript,
+all), ``not_in_transcript`` reports, recall of the real corruptions, untimed spoken words,
+wall time.
 Runs ``turnalign align`` in this process with the CLI's defaults, one case at a time.
 """
 
@@ -199,6 +201,9 @@ def score(result: Result, truth_path: Path, extra: dict[str, Any]) -> dict[str, 
         "not_in_audio": det.not_in_audio_flags,
         "false_not_in_audio": det.not_in_audio_false,
         "recall": {k.kind: f"{k.detected}/{k.injected}" for k in det.kinds},
+        "substitutions": det.substitution_flags,
+        "false_substitutions": det.substitution_false,
+        "not_in_transcript": det.not_in_transcript_flags,
         "words": words,
         "untimed_spoken_words": untimed,
         "evidence": _evidence(result),
@@ -279,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
              or n in ("b_repeats", "b_phrases", "c_backchannels")]  # fmt: skip
     words = sum(r["words"] for r in clean)
     false = sum(r["false_not_in_audio"] for r in clean)
+    false_subs = sum(r["false_substitutions"] for r in clean)
     summary = {"clean_words": words, "clean_false_not_in_audio": false,
-               "per_1000_words": round(1000 * false / words, 2) if words else None}  # fmt: skip
+               "per_1000_words": round(1000 * false / words, 2) if words else None,
+               "clean_false_substitutions": false_subs,
+               "substitutions_per_1000_words": round(1000 * false_subs / words, 2)
+               if words else None}  # fmt: skip
     print(json.dumps(summary))
     if args.json:
         args.json.write_text(json.dumps({"cases": rows, "summary": summary}, indent=1), "utf-8")

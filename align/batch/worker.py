@@ -29,7 +29,7 @@ from align.batch.types import (
     failed_outcome,
     resolve_item_options,
 )
-from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
+from align.engines.base import Engine, EngineOptions, Heard, ProgressFn, ScoreRequest
 from align.errors import AlignmentFailedError, AudioDecodeError, ToolkitError
 from align.model import EngineInfo
 from align.pipeline import AlignOptions, EngineName, Prepared, align_prepared, load_engine, prepare
@@ -222,6 +222,9 @@ class _LanguageEngine:
             prompt=prompt,
             on_progress=on_progress,
         )
+
+    def score(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        return self._inner.score(replace(request, language=request.language or self._language))
 
 
 __all__ = ["EngineLoader", "Worker"]

@@ -112,6 +112,7 @@ def _writer_options(args: argparse.Namespace) -> Any:
 
 def align_options(args: argparse.Namespace) -> Any:
     """Typed ``AlignOptions`` from parsed arguments (shared by ``align`` and ``batch``)."""
+    from align.claims import ClaimOptions
     from align.corrections import CorrectionOptions
     from align.engines.base import EngineOptions
     from align.options import AlignOptions
@@ -137,6 +138,7 @@ def align_options(args: argparse.Namespace) -> Any:
             rerun_gaps=not args.no_rerun,
             guard_loops=not args.no_loop_guard,
             verify=not args.no_verify,
+            claims=ClaimOptions(judge=not args.no_judge),
             denoise=DenoiseOptions() if args.denoise == "auto" else None,
             refine=cast("RefineMode", args.refine or DEFAULT_REFINE_MODE),
             refine_workers=args.refine_workers,

@@ -129,6 +129,12 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
         "full, the forced aligner asks the audio first)",
     )
     p.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="report every word Whisper's text has differently (default: only those the "
+        "audio backs, read teacher-forced by Whisper)",
+    )
+    p.add_argument(
         "--denoise",
         default="auto",
         choices=("auto", "never"),

@@ -2,6 +2,8 @@
 
 Engines take 16 kHz mono float32 samples (never a path: ``align/`` does not decode
 files) and return ``Heard``: the words the model heard with absolute times in seconds.
+They also score given text against the audio, teacher-forced (``Engine.score``): how
+likely the model finds the transcript's own words where they were placed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,24 @@ class Heard:
 
     words: tuple[HeardWord, ...]
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRequest:
+    """Texts to read against a stretch of audio, teacher-forced (``Engine.score``).
+
+    ``samples``: shape (n,), float32, 16 kHz, at most 30 s; every text is read from its
+    start. ``more``: texts read as well, with the same encoding of the audio, when the
+    words of ``texts[0]`` from index ``more_from`` on have a (geometric) mean probability
+    of at most ``more_below`` (a second question only worth asking after the first).
+    """
+
+    samples: np.ndarray
+    texts: tuple[tuple[str, ...], ...]
+    language: str | None = None
+    more: tuple[tuple[str, ...], ...] = ()
+    more_from: int = 0
+    more_below: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,5 +122,15 @@ class Engine(Protocol):
         """Transcribe ``samples`` (shape (n,), float32, 16 kHz) into timed words.
 
         Times in the result are ``offset_s`` + seconds into ``samples``.
+        """
+        ...
+
+    def score(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        """Teacher-forced: the probability (0-1) Whisper gives each word of each text of
+        ``request``, read from the start of its audio; like ``transcribe``, safe to call
+        from ``parallel`` threads at once.
+
+        One tuple per text, one probability per word (the geometric mean of its tokens'),
+        then one per text of ``request.more`` if they were read.
         """
         ...

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
+from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn, ScoreRequest
+from align.engines.ct2_score import score_request
 from align.engines.models import resolve_model_dir
-from align.engines.pool import EngineProcess, WindowTask
+from align.engines.pool import EngineProcess, EngineSlots, WindowTask
 from align.errors import EngineUnavailableError, ModelNotFoundError
 from align.model import EngineInfo
 from audio import SAMPLE_RATE
@@ -81,14 +80,8 @@ class FasterWhisperEngine:
             from faster_whisper import BatchedInferencePipeline
 
             self._batched = BatchedInferencePipeline(model)
-        # Slots that each run one call at a time: this process's model (None in the free
-        # list) and up to workers - 1 helper processes, given started or started when
-        # first needed.
-        self._free: list[EngineProcess | None] = [None, *helpers]
-        self._started = 1 + len(helpers)
-        self._slots_changed = threading.Condition()
-        self._helpers: list[EngineProcess] = list(helpers)
-        weakref.finalize(self, _end_helpers, self._helpers)
+        self._slots = EngineSlots(opts, helpers)
+        self._tokenizers: dict[str, Any] = {}
 
     @property
     def info(self) -> EngineInfo:
@@ -112,60 +105,41 @@ class FasterWhisperEngine:
         Safe to call from ``parallel`` threads at once: each call runs alone, here or in a
         helper process, with the same options, so it hears the same words either way.
         """
-        slot = self._acquire()
-        try:
+        with self._slots.take() as slot:
             if slot is None:
                 return self._transcribe_here(samples, offset_s, language, prompt, on_progress)
             task = WindowTask(samples.astype(np.float32, copy=False), offset_s, language, prompt)
-            heard = slot.transcribe(task, on_progress)
-        except BaseException:
-            if slot is not None and not slot.alive:
-                self._retire(slot)
-                slot = _DEAD
-            raise
-        finally:
-            if slot is not _DEAD:
-                self._release(slot)
-        return heard
+            return slot.transcribe(task, on_progress)
+
+    def score(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        """Teacher-forced: how likely Whisper finds each word of each text of ``request``
+        in its audio, read from the start (see ``ScoreRequest``).
+
+        Safe to call from ``parallel`` threads at once, as ``transcribe`` is: each call
+        runs alone, here or in a helper process, and reads the same either way.
+        """
+        with self._slots.take() as slot:
+            return self.score_here(request) if slot is None else slot.score(request)
+
+    def score_here(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        """``score`` with this process's model (the caller holds it)."""
+        return score_request(self._model, self._tokenizer(request.language), request)
+
+    def _tokenizer(self, language: str | None) -> Any:
+        from faster_whisper.tokenizer import Tokenizer
+
+        lang = language or self._opts.language or ("en" if self._english_only else None)
+        key = lang or "en"
+        if key not in self._tokenizers:
+            model = self._model
+            self._tokenizers[key] = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=key
+            )
+        return self._tokenizers[key]
 
     def close(self) -> None:
         """End the helper processes (a later parallel call starts new ones)."""
-        with self._slots_changed:
-            helpers, self._helpers[:] = list(self._helpers), []
-            self._free = [s for s in self._free if s is None]
-            self._started -= len(helpers)
-        _end_helpers(helpers)
-
-    def _acquire(self) -> EngineProcess | None:
-        with self._slots_changed:
-            while not self._free and self._started >= self._opts.workers:
-                self._slots_changed.wait()
-            if self._free:
-                # This process's own model first: a helper costs a start-up.
-                return self._free.pop(self._free.index(None) if None in self._free else 0)
-            self._started += 1
-        try:
-            helper = EngineProcess(self._opts)
-        except BaseException:
-            with self._slots_changed:
-                self._started -= 1
-                self._slots_changed.notify()
-            raise
-        with self._slots_changed:
-            self._helpers.append(helper)
-        return helper
-
-    def _release(self, slot: EngineProcess | None) -> None:
-        with self._slots_changed:
-            self._free.append(slot)
-            self._slots_changed.notify()
-
-    def _retire(self, helper: EngineProcess) -> None:
-        with self._slots_changed:
-            if helper in self._helpers:
-                self._helpers.remove(helper)
-            self._started -= 1
-            self._slots_changed.notify()
+        self._slots.close()
 
     def _transcribe_here(
         self,
@@ -361,15 +335,6 @@ def _start_helpers(opts: EngineOptions) -> list[EngineProcess]:
         except EngineUnavailableError:
             break
     return helpers
-
-
-# A stand-in for a slot that died in a call: it goes back to no free list.
-_DEAD: Any = object()
-
-
-def _end_helpers(helpers: list[EngineProcess]) -> None:
-    for helper in helpers:
-        helper.close()
 
 
 # Whisper's English-only tokenizers have 51864 tokens; multilingual ones have more.

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn
+from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn, ScoreRequest
 from align.engines.convert import load_converted
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError, UsageError
@@ -153,6 +154,57 @@ class OpenAIWhisperEngine:
         if on_progress is not None:
             on_progress(total_s, total_s)
         return Heard(tuple(words), str(result.get("language") or lang or ""))
+
+    def score(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        """Teacher-forced: how likely Whisper finds each word of each text of ``request``
+        in its audio, read from the start (see ``ScoreRequest``).
+
+        openai-whisper's encoder takes exactly 30 s, so the audio is padded to it (the
+        faster-whisper engine encodes it at its own length); each text is one forward pass
+        of the decoder. A word's probability is the geometric mean of its tokens'.
+        """
+        import whisper
+
+        torch = self._torch
+        lang = request.language or (None if self._info.language == "auto" else self._info.language)
+        tokenizer = whisper.tokenizer.get_tokenizer(
+            bool(self._model.is_multilingual),
+            num_languages=self._model.num_languages,
+            language=lang or "en",
+            task="transcribe",
+        )
+        audio = whisper.pad_or_trim(np.asarray(request.samples, dtype=np.float32))
+        mel = whisper.log_mel_spectrogram(audio, self._model.dims.n_mels)
+        prefix = list(tokenizer.sot_sequence_including_notimestamps)
+        with torch.no_grad():
+            dtype = torch.float16 if self._fp16 else torch.float32
+            features = self._model.embed_audio(mel[None].to(self._model.device, dtype))
+
+            def read(words: Sequence[str]) -> tuple[float, ...]:
+                ids: list[int] = []
+                spans: list[tuple[int, int]] = []
+                for word in words:
+                    piece = tokenizer.encode(" " + word.strip()) if word.strip() else []
+                    spans.append((len(ids), len(ids) + len(piece)))
+                    ids.extend(piece)
+                if not ids:
+                    return tuple(0.0 for _ in words)
+                tokens = torch.tensor([prefix + ids], device=self._model.device)
+                logits = self._model.logits(tokens, features)[0].float()
+                logp = torch.log_softmax(logits, dim=-1)
+                # The token at position i is predicted by the logits at position i - 1.
+                at = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(ids))
+                token_logp = logp[at, torch.tensor(ids)].cpu().numpy()
+                return tuple(
+                    float(np.exp(token_logp[a:b].mean())) if b > a else 0.0 for a, b in spans
+                )
+
+            out = tuple(read(words) for words in request.texts)
+            if request.more and out:
+                tail = np.log(np.maximum(np.asarray(out[0][request.more_from :]), 1e-9))
+                if tail.size and float(np.exp(tail.mean())) <= request.more_below:
+                    out += tuple(read(words) for words in request.more)
+        return out
 
     def _call(self, audio: np.ndarray, prompt: str | None, lang: str | None) -> Any:
         return self._transcribe_fn(

@@ -1,8 +1,9 @@
 """An engine helper process's loop: ``python -m align.engines.worker``.
 
-It reads pickled messages on stdin: first the engine options, then one window at a time
-(``align.engines.pool.WindowTask``); it answers with progress messages and then the
-``Heard`` words (or the error, as text) on stdout. End of input ends it. The caller's side
+It reads pickled messages on stdin: first the engine options, then one task at a time
+(a window, ``align.engines.pool.WindowTask``, or texts to score, ``ScoreRequest``); it
+answers with progress messages and then the ``Heard`` words or the probabilities (or the
+error, as text) on stdout. End of input ends it. The caller's side
 is ``align.engines.pool.EngineProcess``.
 """
 
@@ -13,7 +14,7 @@ import sys
 from dataclasses import replace
 from typing import IO, Any
 
-from align.engines.base import EngineOptions
+from align.engines.base import EngineOptions, ScoreRequest
 from align.engines.faster_whisper import load_engine
 from align.engines.pool import WindowTask
 from align.errors import ToolkitError
@@ -32,10 +33,13 @@ def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int
     engine = load_engine(replace(opts, workers=1))
     while True:
         try:
-            task: WindowTask = pickle.load(src)
+            task: WindowTask | ScoreRequest = pickle.load(src)
         except EOFError:
             return 0
         try:
+            if isinstance(task, ScoreRequest):
+                answer("done", engine.score_here(task))
+                continue
             heard = engine.transcribe(
                 task.samples,
                 offset_s=task.offset_s,

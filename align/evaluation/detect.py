@@ -30,7 +30,9 @@ def score_detection(
     n_subs = sum(m.kind == "substitution" for m in result.mismatches)
     applicable = bool(ref.corruptions) and tuple(targets) == ref.noisy_turn_map
     if not applicable:
-        return Detection(False, (), len(flags), 0, len(flags), None, n_heard, n_subs)
+        return Detection(
+            False, (), len(flags), 0, len(flags), None, n_heard, n_subs, 0, n_subs, None
+        )
     row_of = {j: i for i, j in enumerate(targets) if j is not None}
     extras = [i for i, j in enumerate(targets) if j is None]
     dup_spans: dict[int, list[range]] = {}
@@ -63,6 +65,7 @@ def score_detection(
             into = f" written {c.into!r}" if c.into else ""
             missed.append(f"{where}: {c.text!r}{into}")
     n_true = sum(_flag_is_true(m, result, targets, dup_spans, opts) for m in flags)
+    subs_true = _true_substitutions(result, ref, row_of)
     return Detection(
         applicable=True,
         kinds=tuple(
@@ -75,6 +78,28 @@ def score_detection(
         not_in_audio_precision=n_true / len(flags) if flags else None,
         not_in_transcript_flags=n_heard,
         substitution_flags=n_subs,
+        substitution_true=subs_true,
+        substitution_false=n_subs - subs_true,
+        substitution_precision=subs_true / n_subs if n_subs else None,
+    )
+
+
+def _true_substitutions(result: Result, ref: Reference, row_of: dict[int, int]) -> int:
+    """How many ``substitution`` flags cover a word the corruptions substituted."""
+    targets = {
+        (row_of[c.turn], c.at_word)
+        for c in ref.corruptions
+        if c.kind == "substitution" and c.turn in row_of and c.at_word is not None
+    }
+    return sum(
+        1
+        for m in result.mismatches
+        if m.kind == "substitution"
+        and m.turn is not None
+        and m.word_start is not None
+        and any(
+            (m.turn, k) in targets for k in range(m.word_start, m.word_start + max(1, m.word_count))
+        )
     )
 
 
@@ -150,7 +175,9 @@ def _missing_detected(result: Result, truth: RefTurn, opts: EvalOptions) -> bool
 
 
 def _sub_detected(result: Result, i: int, c: Corruption) -> bool:
-    turn, at = result.turns[i], c.at_word
+    """A substitution is found when a ``substitution`` mismatch covers its word (a word
+    merely paired with another heard word is no report)."""
+    at = c.at_word
     for m in result.mismatches:
         if m.kind != "substitution" or m.turn != i:
             continue
@@ -159,7 +186,7 @@ def _sub_detected(result: Result, i: int, c: Corruption) -> bool:
                 return True
         elif c.into is not None and norm_token(m.text) == norm_token(c.into):
             return True
-    return at is not None and at < len(turn.words) and turn.words[at].status == "substituted"
+    return False
 
 
 def _flag_is_true(

@@ -75,7 +75,9 @@ def format_text(report: EvalReport) -> str:
         f"  not_in_audio: {d.not_in_audio_flags} flags, {d.not_in_audio_false} false"
         + (f", precision {_pct(d.not_in_audio_precision)}" if d.applicable else "")
     )
+    out.append(f"  not_in_transcript: {d.not_in_transcript_flags} flags")
     out.append(
-        f"  not_in_transcript: {d.not_in_transcript_flags}, substitution: {d.substitution_flags}"
+        f"  substitution: {d.substitution_flags} flags, {d.substitution_false} false"
+        + (f", precision {_pct(d.substitution_precision)}" if d.applicable else "")
     )
     return "\n".join(out)

@@ -131,7 +131,9 @@ class Detection:
     """How well mismatch flags find injected errors.
 
     ``applicable`` is True when the result is of the corrupted transcript (its turn map is
-    the reference's ``noisy_turn_map``); otherwise every ``not_in_audio`` flag is false.
+    the reference's ``noisy_turn_map``); otherwise the transcript is taken as exact, and
+    every ``not_in_audio`` and ``substitution`` flag is false. A ``substitution`` flag is
+    true when it covers a word the corruptions substituted.
     """
 
     applicable: bool
@@ -142,6 +144,9 @@ class Detection:
     not_in_audio_precision: float | None
     not_in_transcript_flags: int
     substitution_flags: int
+    substitution_true: int = 0
+    substitution_false: int = 0
+    substitution_precision: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,6 +190,28 @@ class PocketsphinxAligner:
         segs = self._decode(samples, loops, _PAUSE_GRAMMAR)
         return [TokenSpan(a, b) for w, a, b in segs or () if w.startswith(_HESITATION_PREFIX)]
 
+    def pronunciations(self, text: str) -> tuple[str, ...]:
+        """The phones (ARPAbet, space-separated) of every pronunciation the dictionary has
+        for the word ``text``, or the one ``lexicon.pronounce`` builds; ``()`` for a token
+        with nothing to say. A word of several parts ("well-known") is its parts'
+        first pronunciations in a row."""
+        word = clean_word(text)
+        if not word:
+            return ()
+        with _DECODER_LOCK:
+            if " " in word:
+                parts = [self.pronunciations(p) for p in word.split()]
+                return (" ".join(p[0] for p in parts if p),)
+            found: list[str] = []
+            variant = word
+            while (hit := self._decoder.lookup_word(variant)) is not None:
+                found.append(hit)
+                variant = f"{word}({len(found) + 1})"
+            if found:
+                return tuple(found)
+            phones, _known = pronounce(word, self._decoder.lookup_word, is_acronym(text))
+        return (phones,) if phones else ()
+
     def _decode(
         self, samples: NDArray[np.floating], trans: list[Any], grammar: str
     ) -> list[tuple[str, float, float]] | None:

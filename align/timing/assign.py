@@ -27,7 +27,7 @@ from align.model import Mismatch, Turn, Word
 from align.text.match import Pair
 from align.text.normalize import is_filler
 from align.timing.evidence import bind_evidence
-from align.timing.gaps import FillContext, fill_runs
+from align.timing.gaps import FillContext, fill_runs, heard_confidence
 from align.timing.types import TimingOptions, TokenSlot
 
 
@@ -96,6 +96,7 @@ def assign_times(
             )
     for s in slots:
         if s.status == "substituted" and s.heard:
+            said = sorted(set(s.heard))
             mismatches.append(
                 Mismatch(
                     kind="substitution",
@@ -103,11 +104,12 @@ def assign_times(
                     text=s.text,
                     start=s.start,
                     end=s.end,
-                    heard=" ".join(heard[h].text for h in sorted(set(s.heard))),
+                    heard=" ".join(heard[h].text for h in said),
                     confidence=round(1.0 - max(s.sims, default=0.0), 3),
                     word_start=s.word,
                     word_count=1,
                     reason="heard differently",
+                    scores=(("heard_confidence", heard_confidence(heard, said)),),
                 )
             )
     mismatches.extend(_unclaimed_speech(heard, used_heard, opts))

@@ -202,8 +202,15 @@ def _fill_one_run(
                 word_start=slots[first].word,
                 word_count=len(run),
                 reason="heard differently",
+                scores=(("heard_confidence", heard_confidence(heard, gap_heard)),),
             )
         )
+
+
+def heard_confidence(heard: Sequence[HeardWord], indexes: Sequence[int]) -> float:
+    """Whisper's own confidence in the words it wrote (the mean of their probabilities)."""
+    probs = [heard[h].probability for h in indexes]
+    return round(sum(probs) / len(probs), 3) if probs else 0.0
 
 
 def _contiguous(

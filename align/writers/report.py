@@ -38,6 +38,10 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "".join(f"| {' | '.join(cells)} |\n" for cells in lines)
 
 
+def _prob(p: float | None) -> str:
+    return "" if p is None else f"{p:.3f}"
+
+
 def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
     """Fit, mismatches, suspect and weak turns, and the corrections, as Markdown tables."""
     q = result.quality
@@ -79,8 +83,10 @@ def write_report(result: Result, fp: TextIO, opts: WriterOptions) -> None:
         for m in by_kind["not_in_transcript"]
     ]))  # fmt: skip
     w("\n## Words heard differently\n\n")
-    w(_table(("turn", "time", "written", "heard", "confidence"), [
+    w(_table(("turn", "time", "written", "heard", "decided by", "p(written)", "p(heard)",
+              "confidence"), [
         (str(m.turn), _ts(m.start), _cell(m.text, 40), _cell(m.heard or "", 40),
+         m.decided_by, _prob(m.score("p_written")), _prob(m.score("p_heard")),
          f"{m.confidence:.2f}")
         for m in by_kind["substitution"]
     ]))  # fmt: skip

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import audio
-from align.engines.base import Engine, EngineOptions, Heard, HeardWord
+from align.engines.base import Engine, EngineOptions, Heard, HeardWord, ScoreRequest
 from align.evaluation import read_reference
 from align.guard import guard_loops
 from align.model import Result
@@ -74,6 +74,9 @@ class _LoopsAgain:
             words = [w for w in self._loop.words if LOOP_S[0] <= w.start <= LOOP_S[1]]
             return Heard(tuple(words), "en")
         return self._engine.transcribe(samples, offset_s=offset_s, **kw)
+
+    def score(self, request: ScoreRequest) -> tuple[tuple[float, ...], ...]:
+        return self._engine.score(request)
 
 
 def _in_loop(heard: Heard) -> list[str]:

@@ -1,0 +1,82 @@
+"""Teacher-forced reading with a CTranslate2 Whisper model: how likely the model finds
+given words in a stretch of audio (the faster-whisper engine's ``score``).
+
+The audio is encoded once, at its own length, not padded to Whisper's 30 s: the encoder's
+cost falls with the length (a 5 s stretch in a fifth of a 30 s window's time), and on
+conv_dev's candidate words the probabilities came out close to those read in full 30 s
+windows (docs/benchmarks.md section 10). Each text is then forced through the decoder
+(``Whisper.align``); a word's probability is the geometric mean of its tokens'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from align.engines.base import ScoreRequest
+
+# Whisper's 30 s of mel frames at most; the content plus a second of silence after it,
+# rounded up to whole seconds.
+_FULL_FRAMES = 3000
+_PAD_FRAMES = 100
+_FRAME_STEP = 100
+_MIN_PROB = 1e-9
+
+
+def score_request(
+    model: Any, tokenizer: Any, request: ScoreRequest
+) -> tuple[tuple[float, ...], ...]:
+    """Read ``request``'s texts (and its ``more`` ones, when asked) against its audio.
+
+    ``model``: a ``faster_whisper.WhisperModel``; ``tokenizer``: its tokenizer for the
+    request's language.
+    """
+    import ctranslate2
+
+    feats = model.feature_extractor(request.samples.astype(np.float32, copy=False))
+    content = min(int(feats.shape[-1]), _FULL_FRAMES)
+    frames = min(_FULL_FRAMES, -(-(content + _PAD_FRAMES) // _FRAME_STEP) * _FRAME_STEP)
+    padded = np.zeros((feats.shape[0], frames), dtype=np.float32)  # shape: (n_mels, frames)
+    padded[:, :content] = feats[:, :content]
+    encoded = model.model.encode(ctranslate2.StorageView.from_array(padded[None]))
+
+    def read(words: Sequence[str]) -> tuple[float, ...]:
+        tokens, spans = _word_tokens(tokenizer, words)
+        if not tokens:
+            return tuple(0.0 for _ in words)
+        found = model.model.align(encoded, tokenizer.sot_sequence, [tokens], content)
+        probs = np.asarray(found[0].text_token_probs, dtype=np.float64)
+        return tuple(_geometric_mean(probs[a:b]) for a, b in spans)
+
+    out = tuple(read(words) for words in request.texts)
+    if request.more and out and asks_more(request, out[0]):
+        out += tuple(read(words) for words in request.more)
+    return out
+
+
+def asks_more(request: ScoreRequest, first: Sequence[float]) -> bool:
+    """Whether ``request.more`` is to be read, given the first text's probabilities."""
+    tail = np.asarray(first[request.more_from :], dtype=np.float64)
+    return tail.size > 0 and _geometric_mean(tail) <= request.more_below
+
+
+def _word_tokens(tokenizer: Any, words: Sequence[str]) -> tuple[list[int], list[tuple[int, int]]]:
+    """The text's tokens, and each word's span of them (a word is spoken after a space)."""
+    tokens: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        ids = tokenizer.encode(" " + word.strip()) if word.strip() else []
+        spans.append((len(tokens), len(tokens) + len(ids)))
+        tokens.extend(ids)
+    return tokens, spans
+
+
+def _geometric_mean(probs: np.ndarray) -> float:
+    if probs.size == 0:
+        return 0.0
+    return float(np.exp(np.mean(np.log(np.maximum(probs, _MIN_PROB)))))
+
+
+__all__ = ["asks_more", "score_request"]
