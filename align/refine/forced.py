@@ -53,6 +53,11 @@ _HESITATIONS: dict[str, str] = {
     f"{_HESITATION_PREFIX}um": "AH M",
     f"{_HESITATION_PREFIX}mm": "M",
 }
+_TOP_GAUSSIANS = 3
+"""Gaussians scored per frame (pocketsphinx's ``topn``, 4 by default): scoring them is half
+of the aligner's time. With 3, conv_dev's refinement took 8 % less CPU and its turn and gold
+word figures, clean, noisy and under a -30 dBFS floor, stayed as with 4; with 2 (17 % less)
+one more noisy turn edge fell beyond 250 ms under that floor (docs/benchmarks.md, 10)."""
 _GRAMMAR = "turnalign"
 _PAUSE_GRAMMAR = "turnalign_pause"
 # The decoder is one per process and not thread-safe: aligners in threads take turns.
@@ -333,6 +338,7 @@ def _decoder(beam: float, phone_bonus: float) -> Any:
             lponlybeam=beam,
             maxhmmpf=-1,
             pip=phone_bonus,
+            topn=_TOP_GAUSSIANS,
         )
     except (RuntimeError, OSError, ValueError) as e:
         raise EngineUnavailableError(ALIGNER_NAME, f"cannot load its English model: {e}") from e
