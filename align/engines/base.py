@@ -8,7 +8,7 @@ likely the model finds the transcript's own words where they were placed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -55,6 +55,20 @@ class ScoreRequest:
     more: tuple[tuple[str, ...], ...] = ()
     more_from: int = 0
     more_below: float = 1.0
+
+
+def word_tokens(
+    encode: Callable[[str], list[int]], words: Sequence[str]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """A text's tokens by the engine's tokenizer (``encode``), and each word's span of
+    them (Whisper's words are spoken after a space)."""
+    tokens: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        ids = list(encode(" " + word.strip())) if word.strip() else []
+        spans.append((len(tokens), len(tokens) + len(ids)))
+        tokens.extend(ids)
+    return tokens, spans
 
 
 @dataclass(frozen=True, slots=True)

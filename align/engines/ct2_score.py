@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from align.engines.base import ScoreRequest
+from align.engines.base import ScoreRequest, word_tokens
 
 # Whisper's 30 s of mel frames at most; the content plus a second of silence after it,
 # rounded up to whole seconds.
@@ -43,7 +43,7 @@ def score_request(
     encoded = model.model.encode(ctranslate2.StorageView.from_array(padded[None]))
 
     def read(words: Sequence[str]) -> tuple[float, ...]:
-        tokens, spans = _word_tokens(tokenizer, words)
+        tokens, spans = word_tokens(tokenizer.encode, words)
         if not tokens:
             return tuple(0.0 for _ in words)
         found = model.model.align(encoded, tokenizer.sot_sequence, [tokens], content)
@@ -60,17 +60,6 @@ def asks_more(request: ScoreRequest, first: Sequence[float]) -> bool:
     """Whether ``request.more`` is to be read, given the first text's probabilities."""
     tail = np.asarray(first[request.more_from :], dtype=np.float64)
     return tail.size > 0 and _geometric_mean(tail) <= request.more_below
-
-
-def _word_tokens(tokenizer: Any, words: Sequence[str]) -> tuple[list[int], list[tuple[int, int]]]:
-    """The text's tokens, and each word's span of them (a word is spoken after a space)."""
-    tokens: list[int] = []
-    spans: list[tuple[int, int]] = []
-    for word in words:
-        ids = tokenizer.encode(" " + word.strip()) if word.strip() else []
-        spans.append((len(tokens), len(tokens) + len(ids)))
-        tokens.extend(ids)
-    return tokens, spans
 
 
 def _geometric_mean(probs: np.ndarray) -> float:

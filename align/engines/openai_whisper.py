@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from align.engines.base import EngineOptions, Heard, HeardWord, ProgressFn, ScoreRequest
+from align.engines.base import (
+    EngineOptions,
+    Heard,
+    HeardWord,
+    ProgressFn,
+    ScoreRequest,
+    word_tokens,
+)
 from align.engines.convert import load_converted
 from align.engines.models import resolve_model_dir
 from align.errors import EngineUnavailableError, ModelNotFoundError, UsageError
@@ -181,12 +188,7 @@ class OpenAIWhisperEngine:
             features = self._model.embed_audio(mel[None].to(self._model.device, dtype))
 
             def read(words: Sequence[str]) -> tuple[float, ...]:
-                ids: list[int] = []
-                spans: list[tuple[int, int]] = []
-                for word in words:
-                    piece = tokenizer.encode(" " + word.strip()) if word.strip() else []
-                    spans.append((len(ids), len(ids) + len(piece)))
-                    ids.extend(piece)
+                ids, spans = word_tokens(tokenizer.encode, words)
                 if not ids:
                     return tuple(0.0 for _ in words)
                 tokens = torch.tensor([prefix + ids], device=self._model.device)

@@ -66,7 +66,9 @@
         continue;
       }
       for (let k = 0; k < Math.max(1, m.word_count || 0); k++) {
-        notes.set(`${m.turn}:${m.word_start + k}`, { reason: m.reason || "", heard: m.heard });
+        notes.set(`${m.turn}:${m.word_start + k}`, {
+          reason: m.reason || "", heard: m.heard, scores: m.scores || {},
+        });
       }
     }
     return { notes, turnNotes };
@@ -129,6 +131,11 @@
           span.classList.add("s");
           const heard = w.heard || (note && note.heard);
           tips.push(heard ? `heard “${heard}”` : "heard as another word");
+          const sc = (note && note.scores) || {};
+          if (typeof sc.p_written === "number" && typeof sc.p_heard === "number") {
+            // What decided the claim: Whisper reading both words against the audio.
+            tips.push(`the audio: “${heard}” ${sc.p_heard.toFixed(3)}, as written ${sc.p_written.toFixed(3)}`);
+          }
         } else if (w.status === "interpolated") {
           span.classList.add("i");
           tips.push("not heard; time interpolated");
