@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import audio
-from align.claims import judge_substitutions
+from align.claims import judge_substitutions, judge_unclaimed
 from align.corrections import derive_corrections, flag_suspect_turns
 from align.engines.base import Engine, EngineOptions, Heard, ProgressFn
 from align.errors import AlignmentFailedError, AudioDecodeError, EngineUnavailableError, UsageError
@@ -254,6 +254,7 @@ def align_heard(
 
         result = verify_result(result, listen)
     result = judge_substitutions(result, audio_path, engine, opts.claims)
+    result = judge_unclaimed(result, audio_path, engine, opts.claims)
     result = flag_suspect_turns(result, opts.corrections)
     return replace(result, corrections=derive_corrections(result, opts.corrections))
 

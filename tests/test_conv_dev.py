@@ -192,3 +192,20 @@ def test_clean_transcript_has_few_substitutions(clean_run: Result) -> None:
     words = sum(len(t.words) for t in clean_run.turns)
     subs = [(m.text, m.heard) for m in clean_run.mismatches if m.kind == "substitution"]
     assert len(subs) <= 5 * words / 1000, subs
+
+
+def test_only_the_missing_turn_is_not_in_the_transcript(
+    noisy_run: tuple[Result, Path], truth: dict[str, Any]
+) -> None:
+    """The turn cut from the noisy transcript is speech it does not explain, and the one
+    report of it; the audio decided it (read teacher-forced, the next turn's first word does
+    not follow the previous turn's last)."""
+    result, _ = noisy_run
+    (missing,) = [c for c in truth["noisy_corruptions"] if c["type"] == "missing_turn"]
+    spoken = truth["turns"][missing["turn"]]
+    unheard = [m for m in result.mismatches if m.kind == "not_in_transcript"]
+    assert len(unheard) == 1, [m.text for m in unheard]
+    (m,) = unheard
+    assert m.start is not None and m.end is not None
+    assert m.start < spoken["end"] and spoken["start"] < m.end
+    assert m.decided_by == "teacher-forced"

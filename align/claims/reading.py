@@ -18,7 +18,7 @@ import numpy as np
 
 from align.claims.types import Candidate, ClaimOptions, Reading
 from align.engines.base import Engine, ScoreRequest
-from align.model import Word
+from align.model import Result, Word
 from audio import SAMPLE_RATE, SpanReading
 
 _MARGIN_S = 0.15
@@ -115,6 +115,18 @@ def _collect(
     )
 
 
+def timed_words(result: Result) -> tuple[list[Word], dict[tuple[int, int], int]]:
+    """The result's timed words in time order, and each one's position by (turn, word)."""
+    keyed = [
+        (w.start, t.index, k, w)
+        for t in result.turns
+        for k, w in enumerate(t.words)
+        if w.start is not None
+    ]
+    keyed.sort(key=lambda x: (x[0], x[1], x[2]))
+    return [w for *_, w in keyed], {(t, k): j for j, (_, t, k, _) in enumerate(keyed)}
+
+
 def _windows(
     candidates: Sequence[Candidate], words: Sequence[Word], opts: ClaimOptions
 ) -> list[_Window]:
@@ -157,4 +169,4 @@ def _mean(probs: Sequence[float]) -> float:
     return float(np.exp(np.mean(np.log(np.maximum(np.asarray(probs), 1e-9)))))
 
 
-__all__ = ["read_candidates"]
+__all__ = ["read_candidates", "timed_words"]

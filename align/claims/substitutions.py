@@ -28,11 +28,11 @@ import logging
 from dataclasses import replace
 
 import audio
-from align.claims.reading import read_candidates
+from align.claims.reading import read_candidates, timed_words
 from align.claims.types import Candidate, ClaimOptions, Reading
 from align.engines.base import Engine
 from align.errors import AudioDecodeError, EngineUnavailableError
-from align.model import Mismatch, Result, Turn, Word
+from align.model import Mismatch, Result, Turn
 from align.text.normalize import normalize_token
 from align.text.spelling import same_word
 from audio import SpanSource, open_reader
@@ -57,7 +57,7 @@ def judge_substitutions(
     subs = [i for i, m in enumerate(result.mismatches) if m.kind == "substitution"]
     if not opts.judge or not subs:
         return result
-    words, where = _timed_words(result)
+    words, where = timed_words(result)
     alike = _Pronunciations()
     dropped: set[int] = set()
     to_read: list[Candidate] = []
@@ -185,18 +185,6 @@ def _written(result: Result, m: Mismatch) -> tuple[str, ...]:
         return ()
     turn_words = result.turns[m.turn].words
     return tuple(w.text for w in turn_words[m.word_start : m.word_start + max(1, m.word_count)])
-
-
-def _timed_words(result: Result) -> tuple[list[Word], dict[tuple[int, int], int]]:
-    """The result's timed words in time order, and each one's position by (turn, word)."""
-    keyed = [
-        (w.start, t.index, k, w)
-        for t in result.turns
-        for k, w in enumerate(t.words)
-        if w.start is not None
-    ]
-    keyed.sort(key=lambda x: (x[0], x[1], x[2]))
-    return [w for *_, w in keyed], {(t, k): j for j, (_, t, k, _) in enumerate(keyed)}
 
 
 def _span(m: Mismatch, where: dict[tuple[int, int], int]) -> tuple[int, int] | None:

@@ -26,6 +26,10 @@ class ClaimOptions:
     was said *before* it (the transcript dropped a word; the written one stands).
     Candidates are read with ``context_words`` written words before them and the audio of
     ``after_words`` after them, none further than ``context_s`` away.
+
+    "Not in the transcript" stays reported only where the transcript's words, as placed,
+    cover less than ``max_covered_share`` of the stretch, and the written word after it,
+    read straight after the one before, comes out at most ``max_next_prob``.
     """
 
     judge: bool = True
@@ -39,6 +43,8 @@ class ClaimOptions:
     context_words: int = 6
     after_words: int = 2
     context_s: float = 4.0
+    max_covered_share: float = 0.5
+    max_next_prob: float = 0.05
 
     def __post_init__(self) -> None:
         for name in (
@@ -48,6 +54,8 @@ class ClaimOptions:
             "max_written_prob",
             "min_heard_prob",
             "max_inserted_prob",
+            "max_covered_share",
+            "max_next_prob",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
