@@ -131,8 +131,9 @@ def _add_align_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-judge",
         action="store_true",
-        help="report every word Whisper's text has differently (default: only those the "
-        "audio backs, read teacher-forced by Whisper)",
+        help="report every word Whisper's text has differently, and all it heard that no "
+        "transcript word pairs with (default: only what the audio backs, read teacher-forced "
+        "by Whisper)",
     )
     p.add_argument(
         "--denoise",
