@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align.cli import main
+from align.cli import build_parser, main
 from align.errors import EXIT_BAD_INPUT
 from align.model import Result
 
@@ -220,3 +220,18 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path: Path, jfk_transcript: P
     assert proc.stderr.strip().count("\n") == 0
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_and_debug_go_before_or_after_the_command(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-q`` (and ``--debug``) are read on either side of the command's name (the README
+    lists ``-q`` among the align options; after the command it was an unknown argument)."""
+    args = ["align", str(tmp_path / "missing.flac"), str(EXAMPLE_TRANSCRIPT)]
+    assert main(["-q", *args] if where == "before" else [*args, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" not in err
+    assert "missing.flac" in err  # the one-line error about the input, not about usage
+    parsed = build_parser().parse_args(["eval", "r.json", "ref.json", "--debug"])
+    assert parsed.debug and not parsed.quiet

@@ -217,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--name-prefix", default=None, help="clip name prefix (default: the audio's stem)"
     )
+    for command in sub.choices.values():  # "turnalign align ... -q" works as "-q align" does
+        command.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+            help="no progress or summary",
+        )  # fmt: skip
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS,
+            help="show tracebacks and debug logs",
+        )  # fmt: skip
     return parser
 
 
