@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import audio
 from align.claims.reading import read_candidates, timed_words
@@ -36,6 +37,9 @@ from align.model import Mismatch, Result, Turn
 from align.text.normalize import normalize_token
 from align.text.spelling import same_word
 from audio import SpanSource, open_reader
+
+if TYPE_CHECKING:
+    from align.refine.forced import PocketsphinxAligner
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +140,8 @@ def _same(written: tuple[str, ...], heard: tuple[str, ...], alike: _Pronunciatio
     if same_word(w_text, h_text) or alike.same(w_text, h_text):
         return True
     n = len(written)
-    for k in range(len(heard) - n + 1):
-        part = " ".join(heard[k : k + n])
-        if len(heard) > n and (same_word(w_text, part) or alike.same(w_text, part)):
-            return True
-    return False
+    parts = (" ".join(heard[k : k + n]) for k in range(len(heard) - n + 1))
+    return len(heard) > n and any(same_word(w_text, p) or alike.same(w_text, p) for p in parts)
 
 
 class _Pronunciations:
@@ -148,7 +149,7 @@ class _Pronunciations:
     applies when pocketsphinx is not installed)."""
 
     def __init__(self) -> None:
-        self._aligner: object | None = None
+        self._aligner: PocketsphinxAligner | None = None
         self._missing = False
 
     def same(self, a: str, b: str) -> bool:
@@ -168,7 +169,7 @@ class _Pronunciations:
             return set(parts[0])
         return {" ".join(p[0] for p in parts)}
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> PocketsphinxAligner | None:
         if self._aligner is None and not self._missing:
             from align.refine.forced import load_aligner
 
