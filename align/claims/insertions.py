@@ -27,15 +27,12 @@ from dataclasses import replace
 import numpy as np
 
 import audio
-from align.claims.reading import timed_words
+from align.claims.reading import MARGIN_S, end_s, result_language, start_s, timed_words
 from align.claims.types import ClaimOptions
 from align.engines.base import Engine, ScoreRequest
 from align.errors import AudioDecodeError
 from align.model import Mismatch, Result, Word
 from audio import SAMPLE_RATE, SpanReading, SpanSource, open_reader
-
-_MARGIN_S = 0.15
-"""Audio kept before the first and after the last word read, as for substitutions."""
 
 
 def judge_unclaimed(
@@ -59,17 +56,18 @@ def judge_unclaimed(
     if not opts.judge or not found:
         return result
     words, _ = timed_words(result)
-    starts = [_time(w.start) for w in words]
+    starts = [start_s(w) for w in words]
     dropped: set[int] = set()
     to_read: list[tuple[int, int, int]] = []  # (mismatch, word before, word after)
     for i in found:
         m = result.mismatches[i]
-        a_s, b_s = _time(m.start), _time(m.end)
+        assert m.start is not None and m.end is not None
+        a_s, b_s = m.start, m.end
         if _covered_share(words, starts, a_s, b_s) >= opts.max_covered_share:
             dropped.add(i)
             continue
         before = bisect.bisect_left(starts, a_s) - 1
-        after = max(before + 1, bisect.bisect_left(starts, b_s - _MARGIN_S))
+        after = max(before + 1, bisect.bisect_left(starts, b_s - MARGIN_S))
         if engine is not None and 0 <= before < after < len(words):
             to_read.append((i, before, after))
     claims: dict[int, Mismatch] = {}
@@ -110,10 +108,10 @@ def _request(
     """The written words up to the stretch, those placed within it, and the one after it;
     and the same with the heard words before those within."""
     lo = max(0, before - opts.context_words + 1)
-    while lo < before and _time(words[before].start) - _time(words[lo].start) > opts.context_s:
+    while lo < before and start_s(words[before]) - start_s(words[lo]) > opts.context_s:
         lo += 1
-    a_s = max(0.0, _time(words[lo].start) - _MARGIN_S)
-    b_s = min(result.audio.duration, _time(words[after].end) + _MARGIN_S)
+    a_s = max(0.0, start_s(words[lo]) - MARGIN_S)
+    b_s = min(result.audio.duration, end_s(words[after]) + MARGIN_S)
     a = round(a_s * SAMPLE_RATE)
     samples = reader.read_samples(a, round(b_s * SAMPLE_RATE))
     reader.release_samples(a)
@@ -121,11 +119,10 @@ def _request(
     inside = tuple(w.text for w in words[before + 1 : after])  # placed within the stretch
     nxt = (words[after].text,)
     heard = tuple((result.mismatches[i].heard or result.mismatches[i].text).split())
-    lang = result.engine.language
     return ScoreRequest(
         np.asarray(samples, dtype=np.float32).copy(),
         ((*prefix, *inside, *nxt),),
-        None if lang in ("", "auto") else lang,
+        result_language(result),
         more=((*prefix, *heard, *inside, *nxt),),
         more_from=len(prefix) + len(inside),
         more_below=opts.max_next_prob,
@@ -138,16 +135,11 @@ def _covered_share(words: Sequence[Word], starts: list[float], a_s: float, b_s: 
         return 1.0
     k = max(0, bisect.bisect_left(starts, a_s) - 1)
     covered = 0.0
-    while k < len(words) and _time(words[k].start) < b_s:
+    while k < len(words) and start_s(words[k]) < b_s:
         w = words[k]
-        covered += max(0.0, min(_time(w.end), b_s) - max(_time(w.start), a_s))
+        covered += max(0.0, min(end_s(w), b_s) - max(start_s(w), a_s))
         k += 1
     return covered / (b_s - a_s)
-
-
-def _time(t: float | None) -> float:
-    assert t is not None  # only timed words and reports are read
-    return t
 
 
 __all__ = ["judge_unclaimed"]

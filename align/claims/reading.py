@@ -12,25 +12,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
 from align.claims.types import Candidate, ClaimOptions, Reading
-from align.engines.base import Engine, ScoreRequest
+from align.engines.base import Engine, ScoreRequest, geometric_mean
 from align.model import Result, Word
 from audio import SAMPLE_RATE, SpanReading
 
-_MARGIN_S = 0.15
-"""Audio kept before the first and after the last context word, so that an edge word
-whose placed time is a little short is still read whole."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Window:
-    lo: int  # first context word (position in the timed words)
-    hi: int  # last context word
-    candidates: tuple[Candidate, ...]
+MARGIN_S = 0.15
+"""Audio kept before the first and after the last word read, so that an edge word whose
+placed time is a little short is still read whole."""
 
 
 def read_candidates(
@@ -54,9 +46,11 @@ def read_candidates(
     readings: dict[int, Reading] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="turnalign-claims") as pool:
         pending: deque[tuple[Candidate, int, Future[tuple[tuple[float, ...], ...]]]] = deque()
-        for window in _windows(candidates, words, opts):
-            (c,) = window.candidates
-            request = _request(c, window, words, reader, duration_s, opts, language)
+        # One window per candidate, in time order: its reading depends on its own context
+        # alone, never on which other candidates happen to sit near it.
+        for c in sorted(candidates, key=lambda c: c.first):
+            lo, hi = _context(c, words, opts)
+            request = _request(c, lo, hi, words, reader, duration_s, opts, language)
             pending.append((c, len(request.texts[0]) - (c.last - c.first + 1),
                             pool.submit(engine.score, request)))  # fmt: skip
             while len(pending) > 2 * workers:  # bounded: a few windows of audio in memory
@@ -68,7 +62,8 @@ def read_candidates(
 
 def _request(
     c: Candidate,
-    window: _Window,
+    lo: int,
+    hi: int,
     words: Sequence[Word],
     reader: SpanReading,
     duration_s: float,
@@ -80,12 +75,12 @@ def _request(
 
     The decoder reads left to right: words after the candidate change nothing of its
     probability, so the texts stop at it (the audio runs on, for the encoder)."""
-    a_s = max(0.0, _start(words[window.lo]) - _MARGIN_S)
-    b_s = min(duration_s, _end(words[window.hi]) + _MARGIN_S)
+    a_s = max(0.0, start_s(words[lo]) - MARGIN_S)
+    b_s = min(duration_s, end_s(words[hi]) + MARGIN_S)
     a, b = round(a_s * SAMPLE_RATE), round(b_s * SAMPLE_RATE)
     samples = np.asarray(reader.read_samples(a, b), dtype=np.float32).copy()
     reader.release_samples(a)
-    prefix = tuple(w.text for w in words[window.lo : c.first])
+    prefix = tuple(w.text for w in words[lo : c.first])
     said = tuple(w.text for w in words[c.first : c.last + 1])
     return ScoreRequest(
         samples,
@@ -103,15 +98,15 @@ def _collect(
 ) -> None:
     c, at, future = item
     probs = future.result()
-    written = _mean(probs[0][at:])
+    written = geometric_mean(probs[0][at:])
     if len(probs) < 3:
         readings[c.mismatch] = Reading(written=written, heard=0.0, inserted=None)
         return
     n_heard = len(c.heard)
     readings[c.mismatch] = Reading(
         written=written,
-        heard=_mean(probs[1][at : at + n_heard]),
-        inserted=_mean(probs[2][at + n_heard :]),
+        heard=geometric_mean(probs[1][at : at + n_heard]),
+        inserted=geometric_mean(probs[2][at + n_heard :]),
     )
 
 
@@ -127,46 +122,33 @@ def timed_words(result: Result) -> tuple[list[Word], dict[tuple[int, int], int]]
     return [w for *_, w in keyed], {(t, k): j for j, (_, t, k, _) in enumerate(keyed)}
 
 
-def _windows(
-    candidates: Sequence[Candidate], words: Sequence[Word], opts: ClaimOptions
-) -> list[_Window]:
-    """One window per candidate, in time order: its reading depends on its own context
-    alone, never on which other candidates happen to sit near it."""
-    out = []
-    for c in sorted(candidates, key=lambda c: c.first):
-        lo, hi = _context(c, words, opts)
-        out.append(_Window(lo, hi, (c,)))
-    return out
-
-
 def _context(c: Candidate, words: Sequence[Word], opts: ClaimOptions) -> tuple[int, int]:
     """The first and last context word of a candidate: ``opts.context_words`` written
     words before it and ``opts.after_words`` after it, none further than
     ``opts.context_s`` from it."""
     lo = max(0, c.first - opts.context_words)
-    while lo < c.first and _start(words[c.first]) - _start(words[lo]) > opts.context_s:
+    while lo < c.first and start_s(words[c.first]) - start_s(words[lo]) > opts.context_s:
         lo += 1
     hi = min(len(words) - 1, c.last + opts.after_words)
-    while hi > c.last and _end(words[hi]) - _end(words[c.last]) > opts.context_s:
+    while hi > c.last and end_s(words[hi]) - end_s(words[c.last]) > opts.context_s:
         hi -= 1
     return lo, hi
 
 
-def _start(w: Word) -> float:
+def result_language(result: Result) -> str | None:
+    """The language the result was heard in, or ``None`` when the engine told none."""
+    lang = result.engine.language
+    return None if lang in ("", "auto") else lang
+
+
+def start_s(w: Word) -> float:
     assert w.start is not None  # only timed words are read
     return w.start
 
 
-def _end(w: Word) -> float:
+def end_s(w: Word) -> float:
     assert w.end is not None
     return w.end
 
 
-def _mean(probs: Sequence[float]) -> float:
-    """The geometric mean of word probabilities (0 for none)."""
-    if not probs:
-        return 0.0
-    return float(np.exp(np.mean(np.log(np.maximum(np.asarray(probs), 1e-9)))))
-
-
-__all__ = ["read_candidates", "timed_words"]
+__all__ = ["MARGIN_S", "end_s", "read_candidates", "result_language", "start_s", "timed_words"]

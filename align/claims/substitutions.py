@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import audio
-from align.claims.reading import read_candidates, timed_words
+from align.claims.reading import read_candidates, result_language, timed_words
 from align.claims.types import Candidate, ClaimOptions, Reading
 from align.engines.base import Engine
 from align.errors import AudioDecodeError, EngineUnavailableError
@@ -84,7 +84,7 @@ def judge_substitutions(
         try:
             reader = open_reader(source)
             readings = read_candidates(
-                to_read, words, reader, result.audio.duration, engine, opts, _language(result)
+                to_read, words, reader, result.audio.duration, engine, opts, result_language(result)
             )
         except audio.AudioError as e:
             raise AudioDecodeError(e.path, e.reason) from e
@@ -198,11 +198,6 @@ def _span(m: Mismatch, where: dict[tuple[int, int], int]) -> tuple[int, int] | N
     first, last = at[0], at[-1]
     assert first is not None and last is not None
     return (first, last) if last - first == len(at) - 1 else None
-
-
-def _language(result: Result) -> str | None:
-    lang = result.engine.language
-    return None if lang in ("", "auto") else lang
 
 
 def _rebuild(result: Result, dropped: set[int], claims: dict[int, Mismatch]) -> Result:

@@ -57,6 +57,24 @@ class ScoreRequest:
     more_below: float = 1.0
 
 
+_MIN_PROB = 1e-9
+
+
+def geometric_mean(probs: Sequence[float] | np.ndarray) -> float:
+    """The geometric mean of probabilities (0 for none): a word's from its tokens', a
+    stretch's from its words'."""
+    values = np.asarray(probs, dtype=np.float64)
+    if values.size == 0:
+        return 0.0
+    return float(np.exp(np.mean(np.log(np.maximum(values, _MIN_PROB)))))
+
+
+def asks_more(request: ScoreRequest, first: Sequence[float]) -> bool:
+    """Whether ``request.more`` is to be read, given its first text's word probabilities."""
+    tail = first[request.more_from :]
+    return len(tail) > 0 and geometric_mean(tail) <= request.more_below
+
+
 def word_tokens(
     encode: Callable[[str], list[int]], words: Sequence[str]
 ) -> tuple[list[int], list[tuple[int, int]]]:

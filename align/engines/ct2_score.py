@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from align.engines.base import ScoreRequest, word_tokens
+from align.engines.base import ScoreRequest, asks_more, geometric_mean, word_tokens
 
 # Whisper's 30 s of mel frames at most; the content plus a second of silence after it,
 # rounded up to whole seconds.
 _FULL_FRAMES = 3000
 _PAD_FRAMES = 100
 _FRAME_STEP = 100
-_MIN_PROB = 1e-9
 
 
 def score_request(
@@ -48,7 +47,7 @@ def score_request(
             return tuple(0.0 for _ in words)
         found = model.model.align(encoded, tokenizer.sot_sequence, [tokens], content)
         probs = np.asarray(found[0].text_token_probs, dtype=np.float64)
-        return tuple(_geometric_mean(probs[a:b]) for a, b in spans)
+        return tuple(geometric_mean(probs[a:b]) for a, b in spans)
 
     out = tuple(read(words) for words in request.texts)
     if request.more and out and asks_more(request, out[0]):
@@ -56,16 +55,4 @@ def score_request(
     return out
 
 
-def asks_more(request: ScoreRequest, first: Sequence[float]) -> bool:
-    """Whether ``request.more`` is to be read, given the first text's probabilities."""
-    tail = np.asarray(first[request.more_from :], dtype=np.float64)
-    return tail.size > 0 and _geometric_mean(tail) <= request.more_below
-
-
-def _geometric_mean(probs: np.ndarray) -> float:
-    if probs.size == 0:
-        return 0.0
-    return float(np.exp(np.mean(np.log(np.maximum(probs, _MIN_PROB)))))
-
-
-__all__ = ["asks_more", "score_request"]
+__all__ = ["score_request"]

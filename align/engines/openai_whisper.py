@@ -26,6 +26,7 @@ from align.engines.base import (
     HeardWord,
     ProgressFn,
     ScoreRequest,
+    asks_more,
     word_tokens,
 )
 from align.engines.convert import load_converted
@@ -202,10 +203,8 @@ class OpenAIWhisperEngine:
                 )
 
             out = tuple(read(words) for words in request.texts)
-            if request.more and out:
-                tail = np.log(np.maximum(np.asarray(out[0][request.more_from :]), 1e-9))
-                if tail.size and float(np.exp(tail.mean())) <= request.more_below:
-                    out += tuple(read(words) for words in request.more)
+            if request.more and out and asks_more(request, out[0]):
+                out += tuple(read(words) for words in request.more)
         return out
 
     def _call(self, audio: np.ndarray, prompt: str | None, lang: str | None) -> Any:
